@@ -1,0 +1,135 @@
+"""People: the custom user model and who follows whom."""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+mobile_validator = RegexValidator(
+    regex=r"^\+?[0-9][0-9 -]{5,18}[0-9]$",
+    message="Enter a phone number of 7 to 20 digits, optionally starting with + (spaces and dashes allowed).",
+)
+
+
+class User(AbstractUser):
+    """A person of the organization; `is_active=False` is the source project's "inactive" flag.
+
+    Roles are Django groups. Username and email are unique in any letter case.
+    """
+
+    # AbstractUser's email is optional and not unique; here it identifies a person.
+    email = models.EmailField("email address", unique=True, help_text="Primary email; unique in any letter case.")
+    full_name = models.CharField(max_length=100, blank=True, help_text="Name as shown to others.")
+    employee_id = models.CharField(
+        max_length=20,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Staff number; unique when set, empty for people without one.",
+    )
+    mobile = models.CharField(max_length=20, blank=True, validators=[mobile_validator])
+    mobile2 = models.CharField("second mobile", max_length=20, blank=True, validators=[mobile_validator])
+    mobile3 = models.CharField("third mobile", max_length=20, blank=True, validators=[mobile_validator])
+    email2 = models.EmailField("second email", blank=True)
+    email3 = models.EmailField("third email", blank=True)
+    office_address = models.CharField(max_length=200, blank=True)
+    about_me = models.CharField(max_length=140, blank=True, help_text="A short introduction, up to 140 characters.")
+    last_seen = models.DateTimeField(null=True, blank=True, help_text="Last authenticated request (UTC).")
+    department = models.ForeignKey(
+        "organization.Department",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+        help_text="Cleared when the department is deleted.",
+    )
+    unit = models.ForeignKey(
+        "organization.Unit",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
+        help_text="Must belong to the department; cleared when the unit is deleted.",
+    )
+    designation = models.ForeignKey(
+        "organization.Designation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="holders",
+        help_text="A designation cannot be deleted while someone holds it.",
+    )
+    following = models.ManyToManyField(
+        "self",
+        through="Follow",
+        through_fields=("follower", "followed"),
+        symmetrical=False,
+        related_name="followers",
+        blank=True,
+    )
+    created_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    deactivated_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    deactivated_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = UserManager()
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        ordering = ["username"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                name="accounts_user_username_ci_unique",
+                violation_error_message="A user with that username already exists.",
+            ),
+            models.UniqueConstraint(
+                Lower("email"),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="A user with that email address already exists.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.username
+
+    def clean(self):
+        super().clean()
+        if self.employee_id == "":
+            self.employee_id = None  # "unique when set": blank is stored as NULL
+        if not self.unit_id:
+            return
+        if not self.department_id:
+            self.department_id = self.unit.department_id  # a unit implies its department
+        elif self.unit.department_id != self.department_id:
+            raise ValidationError({"unit": "This unit belongs to another department."})
+
+
+class Follow(models.Model):
+    """`follower` follows `followed`."""
+
+    follower = models.ForeignKey(User, on_delete=models.CASCADE, related_name="following_links")
+    followed = models.ForeignKey(User, on_delete=models.CASCADE, related_name="follower_links")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["follower", "followed"],
+                name="accounts_follow_unique_pair",
+                violation_error_message="Already following.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(follower=models.F("followed")),
+                name="accounts_follow_not_self",
+                violation_error_message="You cannot follow yourself.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.follower} follows {self.followed}"

@@ -1,0 +1,89 @@
+"""The organization people belong to: departments and their units, cadres and designations.
+
+Delete rules (see the README's table): a department takes its units with it (CASCADE);
+people of a deleted department or unit stay, detached (SET_NULL, on accounts.User);
+a cadre or designation in use cannot be deleted (PROTECT).
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class Cadre(models.Model):
+    """A service cadre, e.g. Faculty; groups designations."""
+
+    name = models.CharField(max_length=30, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Designation(models.Model):
+    """A post a person holds, e.g. Professor, within a cadre."""
+
+    name = models.CharField(max_length=50, unique=True)
+    abbr = models.CharField("abbreviation", max_length=10, help_text="Short form, e.g. Prof.")
+    cadre = models.ForeignKey(
+        Cadre,
+        on_delete=models.PROTECT,
+        related_name="designations",
+        help_text="A cadre cannot be deleted while it has designations.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class DepartmentKind(models.TextChoices):
+    CENTER = "center", "Center"
+    DEPARTMENT = "department", "Department"
+
+
+class Department(models.Model):
+    """A department or a center; units belong to it."""
+
+    Kind = DepartmentKind
+
+    name = models.CharField(max_length=50, unique=True)
+    abbr = models.CharField("abbreviation", max_length=10, blank=True, help_text="Optional short form.")
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.DEPARTMENT, db_index=True)
+    heads = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="headed_departments", blank=True, help_text="People who lead it."
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(kind__in=DepartmentKind.values), name="department_kind_valid")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Unit(models.Model):
+    """A unit within a department; deleted with its department."""
+
+    name = models.CharField(max_length=30, unique=True)
+    abbr = models.CharField("abbreviation", max_length=10, help_text="Short form, e.g. U-1.")
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        related_name="units",
+        help_text="Deleting the department deletes its units.",
+    )
+    heads = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="headed_units", blank=True, help_text="People who lead it."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
