@@ -1,0 +1,35 @@
+"""manage.py empty_db: delete every row of the project's apps, keeping the schema."""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts.models import Follow, User
+from organization.models import Cadre, Department, Designation, Unit
+from posts.models import Post
+
+# Children before parents, so that no PROTECT rule stands in the way.
+DELETE_ORDER = [Post, Follow, User, Unit, Department, Designation, Cadre]
+
+
+class Command(BaseCommand):
+    help = "Delete every row of the accounts, posts and organization apps in one transaction (schema stays)."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--noinput", "--no-input", action="store_false", dest="interactive", help="Do not ask for confirmation."
+        )
+
+    def handle(self, *args, **options):
+        if options["interactive"]:
+            answer = input("This deletes every person, post and organization record. Type 'yes' to continue: ")
+            if answer.strip().lower() != "yes":
+                raise CommandError("Cancelled; nothing was deleted.")
+        deleted: dict[str, int] = {}
+        with transaction.atomic():
+            for model in DELETE_ORDER:
+                _, per_model = model.objects.all().delete()
+                for label, count in per_model.items():
+                    deleted[label] = deleted.get(label, 0) + count
+        for label, count in sorted(deleted.items()):
+            self.stdout.write(f"  {label:<40} {count:>10,}")
+        self.stdout.write(self.style.SUCCESS(f"Deleted {sum(deleted.values()):,} rows."))
