@@ -19,7 +19,12 @@ class User(AbstractUser):
     """
 
     # AbstractUser's email is optional and not unique; here it identifies a person.
-    email = models.EmailField("email address", unique=True, help_text="Primary email; unique in any letter case.")
+    email = models.EmailField(
+        "email address",
+        unique=True,
+        help_text="Primary email; unique in any letter case.",
+        error_messages={"unique": "A user with that email address already exists."},
+    )
     full_name = models.CharField(max_length=100, blank=True, help_text="Name as shown to others.")
     employee_id = models.CharField(
         max_length=20,

@@ -76,7 +76,8 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------
 # DATABASE_URL picks the engine: sqlite:///path, postgres://…, mysql://…
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASES = {"default": env.db_url_config(DATABASE_URL)}
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions avoid "database is locked" on concurrent writers; WAL lets readers go on.

@@ -1,0 +1,71 @@
+"""factory-boy factories, one per model."""
+
+import factory
+from factory.django import DjangoModelFactory
+
+from accounts.models import Follow, User
+from organization.models import Cadre, Department, Designation, Unit
+from posts.models import Post
+
+
+class CadreFactory(DjangoModelFactory):
+    class Meta:
+        model = Cadre
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Cadre {n}")
+
+
+class DesignationFactory(DjangoModelFactory):
+    class Meta:
+        model = Designation
+
+    name = factory.Sequence(lambda n: f"Designation {n}")
+    abbr = factory.Sequence(lambda n: f"D{n}")
+    cadre = factory.SubFactory(CadreFactory)
+
+
+class DepartmentFactory(DjangoModelFactory):
+    class Meta:
+        model = Department
+
+    name = factory.Sequence(lambda n: f"Department {n}")
+    abbr = factory.Sequence(lambda n: f"Dep{n}")
+    kind = Department.Kind.DEPARTMENT
+
+
+class UnitFactory(DjangoModelFactory):
+    class Meta:
+        model = Unit
+
+    name = factory.Sequence(lambda n: f"Unit {n}")
+    abbr = factory.Sequence(lambda n: f"U{n}")
+    department = factory.SubFactory(DepartmentFactory)
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
+    full_name = factory.Faker("name")
+    about_me = factory.Faker("sentence", nb_words=6)
+    password = factory.django.Password("correct horse battery staple")
+
+
+class FollowFactory(DjangoModelFactory):
+    class Meta:
+        model = Follow
+
+    follower = factory.SubFactory(UserFactory)
+    followed = factory.SubFactory(UserFactory)
+
+
+class PostFactory(DjangoModelFactory):
+    class Meta:
+        model = Post
+
+    body = factory.Faker("text", max_nb_chars=140)
+    author = factory.SubFactory(UserFactory)
