@@ -1,0 +1,80 @@
+"""Settings come from the environment; production settings fail fast and pass the deploy checks."""
+
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION = {
+    "DEBUG": "False",
+    "SECRET_KEY": "x7!kq2@v9#p4$z8&m1^r6*t3(w5)y0_u-e=b+n~c?h;j:g,f.d<s>a|o{i}l[",
+    "ALLOWED_HOSTS": "blog.example.org",
+}
+
+
+def _manage(*args, **env):
+    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_without_debug_a_missing_secret_key_stops_start_up_with_one_line():
+    result = _manage("check", DEBUG="False")
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "SECRET_KEY must be set when DEBUG is False" in lines[0]
+
+
+def test_production_variables_pass_the_deploy_checks_without_warnings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_development_runs_with_no_environment_at_all():
+    result = _manage("check", "--deploy")
+    assert result.returncode == 0, result.stderr
+    assert "security.W018" in result.stderr  # DEBUG is on: fine for development, flagged for deploy
+
+
+def _settings_with(monkeypatch, **env) -> dict:
+    """Evaluate the settings module afresh under `env` (no database connection, no driver needed)."""
+    for name in ("DEBUG", "SECRET_KEY", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(ROOT / "project" / "settings.py"))
+
+
+def test_database_url_selects_the_engine(monkeypatch, tmp_path):
+    default = _settings_with(monkeypatch)["DATABASES"]["default"]
+    assert (default["ENGINE"], default["NAME"]) == ("django.db.backends.sqlite3", str(ROOT / "db.sqlite3"))
+
+    postgres = _settings_with(monkeypatch, DATABASE_URL="postgres://u@db.example:5432/blog")["DATABASES"]["default"]
+    assert (postgres["ENGINE"], postgres["NAME"], postgres["HOST"]) == (
+        "django.db.backends.postgresql",
+        "blog",
+        "db.example",
+    )
+    assert postgres["CONN_HEALTH_CHECKS"] is True and postgres["CONN_MAX_AGE"] > 0
+
+    mysql = _settings_with(monkeypatch, DATABASE_URL="mysql://u@db.example:3306/blog")["DATABASES"]["default"]
+    assert mysql["ENGINE"] == "django.db.backends.mysql"
+    assert mysql["OPTIONS"]["charset"] == "utf8mb4"
+    assert "STRICT_TRANS_TABLES" in mysql["OPTIONS"]["init_command"]
+
+
+def test_cache_and_email_urls_are_read(monkeypatch):
+    settings = _settings_with(monkeypatch, CACHE_URL="redis://127.0.0.1:6379/1", EMAIL_URL="smtp://mail.example:25")
+    assert settings["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert settings["EMAIL_HOST"] == "mail.example"
