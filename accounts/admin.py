@@ -37,6 +37,7 @@ class UserAdmin(DjangoUserAdmin):
 @admin.register(Follow)
 class FollowAdmin(admin.ModelAdmin):
     list_display = ("follower", "followed", "created_at")
+    list_filter = ("created_at",)
     list_select_related = ("follower", "followed")
     search_fields = ("follower__username", "followed__username")
     autocomplete_fields = ("follower", "followed")

@@ -33,12 +33,14 @@ class User(AbstractUser):
         blank=True,
         help_text="Staff number; unique when set, empty for people without one.",
     )
-    mobile = models.CharField(max_length=20, blank=True, validators=[mobile_validator])
+    mobile = models.CharField(
+        max_length=20, blank=True, validators=[mobile_validator], help_text="e.g. +91 98100 12345"
+    )
     mobile2 = models.CharField("second mobile", max_length=20, blank=True, validators=[mobile_validator])
     mobile3 = models.CharField("third mobile", max_length=20, blank=True, validators=[mobile_validator])
-    email2 = models.EmailField("second email", blank=True)
-    email3 = models.EmailField("third email", blank=True)
-    office_address = models.CharField(max_length=200, blank=True)
+    email2 = models.EmailField("second email", blank=True, help_text="Optional other address.")
+    email3 = models.EmailField("third email", blank=True, help_text="Optional other address.")
+    office_address = models.CharField(max_length=200, blank=True, help_text="Room, floor and building.")
     about_me = models.CharField(max_length=140, blank=True, help_text="A short introduction, up to 140 characters.")
     last_seen = models.DateTimeField(null=True, blank=True, help_text="Last authenticated request (UTC).")
     department = models.ForeignKey(
@@ -74,12 +76,24 @@ class User(AbstractUser):
         blank=True,
     )
     created_by = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        help_text="Who added this person.",
     )
     deactivated_by = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        help_text="Who deactivated this person.",
     )
-    deactivated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deactivated_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="When it was deactivated.")
 
     objects = UserManager()
 

@@ -21,7 +21,7 @@ class DepartmentAdmin(admin.ModelAdmin):
     inlines = [UnitInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(unit_count=Count("units", distinct=True))
+        return super().get_queryset(request).annotate(unit_count=Count("units"))
 
     @admin.display(description="units", ordering="unit_count")
     def unit_count(self, obj):

@@ -12,7 +12,7 @@ from django.db import models
 class Cadre(models.Model):
     """A service cadre, e.g. Faculty; groups designations."""
 
-    name = models.CharField(max_length=30, unique=True)
+    name = models.CharField(max_length=30, unique=True, help_text="Unique, e.g. Faculty.")
 
     class Meta:
         ordering = ["name"]
@@ -24,7 +24,7 @@ class Cadre(models.Model):
 class Designation(models.Model):
     """A post a person holds, e.g. Professor, within a cadre."""
 
-    name = models.CharField(max_length=50, unique=True)
+    name = models.CharField(max_length=50, unique=True, help_text="Unique, e.g. Professor.")
     abbr = models.CharField("abbreviation", max_length=10, help_text="Short form, e.g. Prof.")
     cadre = models.ForeignKey(
         Cadre,
@@ -50,9 +50,11 @@ class Department(models.Model):
 
     Kind = DepartmentKind
 
-    name = models.CharField(max_length=50, unique=True)
+    name = models.CharField(max_length=50, unique=True, help_text="Unique, e.g. Anaesthesiology.")
     abbr = models.CharField("abbreviation", max_length=10, blank=True, help_text="Optional short form.")
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.DEPARTMENT, db_index=True)
+    kind = models.CharField(
+        max_length=10, choices=Kind.choices, default=Kind.DEPARTMENT, help_text="Center or department."
+    )
     heads = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="headed_departments", blank=True, help_text="People who lead it."
     )
@@ -70,7 +72,7 @@ class Department(models.Model):
 class Unit(models.Model):
     """A unit within a department; deleted with its department."""
 
-    name = models.CharField(max_length=30, unique=True)
+    name = models.CharField(max_length=30, unique=True, help_text="Unique, e.g. RPC Unit 1.")
     abbr = models.CharField("abbreviation", max_length=10, help_text="Short form, e.g. U-1.")
     department = models.ForeignKey(
         Department,
