@@ -1,6 +1,8 @@
 """Writes about people: following and unfollowing."""
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from accounts.models import Follow, User
 
@@ -17,3 +19,51 @@ def user_unfollow(*, follower: User, followed: User) -> bool:
     """Stop following; return False when `follower` was not following `followed`."""
     deleted, _ = Follow.objects.filter(follower=follower, followed=followed).delete()
     return deleted > 0
+
+
+PROFILE_FIELDS = ("full_name", "about_me", "mobile", "mobile2", "mobile3", "email2", "email3", "office_address")
+
+
+def user_register(*, username: str, email: str, password: str, **profile) -> User:
+    """Create a person after Django's password validators and the model's own checks.
+
+    A concurrent registration of the same username or email loses at the database's unique
+    index and gets the same ValidationError as a sequential one.
+    """
+    user = User(username=username, email=User.objects.normalize_email(email), **profile)
+    _check_free(user)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.full_clean()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        _check_free(user)  # the winner of a race is visible now
+        raise ValidationError("This username or email address is already taken.") from exc
+    return user
+
+
+def user_update(*, user: User, **fields) -> User:
+    """Change a person's profile and contact fields after validation."""
+    for name, value in fields.items():
+        setattr(user, name, value)
+    _check_free(user)
+    user.full_clean()
+    user.save()
+    return user
+
+
+def _check_free(user: User) -> None:
+    """Field errors for a username or email another person has, in any letter case."""
+    others = User.objects.exclude(pk=user.pk)
+    errors = {}
+    if others.filter(username__iexact=user.username).exists():
+        errors["username"] = "A user with that username already exists."
+    if user.email and others.filter(email__iexact=user.email).exists():
+        errors["email"] = "A user with that email address already exists."
+    if errors:
+        raise ValidationError(errors)

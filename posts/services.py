@@ -10,3 +10,11 @@ def post_create(*, author: User, body: str) -> Post:
     post.full_clean()
     post.save()
     return post
+
+
+def post_update(*, post: Post, body: str) -> Post:
+    """Validate and save a new body for `post`."""
+    post.body = body.strip()
+    post.full_clean()
+    post.save(update_fields=["body"])
+    return post

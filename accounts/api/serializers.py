@@ -1,0 +1,90 @@
+from rest_framework import serializers
+
+from accounts.avatars import avatar_url
+from accounts.models import User
+from accounts.services import PROFILE_FIELDS
+from project.api import NestedPrimaryKeyField
+
+PRIVATE_FIELDS = ("email", "employee_id", "mobile", "mobile2", "mobile3", "email2", "email3", "office_address")
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    """A person as shown beside a post: id, username, avatar."""
+
+    avatar = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ("id", "username", "avatar")
+        read_only_fields = fields
+
+    def get_avatar(self, user) -> str:
+        return avatar_url(user)
+
+
+class UserSerializer(UserSummarySerializer):
+    """A person; email and contact fields only for that person and for staff (null otherwise)."""
+
+    department = NestedPrimaryKeyField(read_only=True, allow_null=True)
+    unit = NestedPrimaryKeyField(read_only=True, allow_null=True)
+    designation = NestedPrimaryKeyField(read_only=True, allow_null=True)
+    # Private fields: null unless the viewer is this person or staff.
+    email = serializers.EmailField(read_only=True, allow_null=True)
+    employee_id = serializers.CharField(read_only=True, allow_null=True)
+    mobile = serializers.CharField(read_only=True, allow_null=True)
+    mobile2 = serializers.CharField(read_only=True, allow_null=True)
+    mobile3 = serializers.CharField(read_only=True, allow_null=True)
+    email2 = serializers.EmailField(read_only=True, allow_null=True)
+    email3 = serializers.EmailField(read_only=True, allow_null=True)
+    office_address = serializers.CharField(read_only=True, allow_null=True)
+    post_count = serializers.IntegerField(read_only=True)
+    follower_count = serializers.IntegerField(read_only=True)
+    following_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = User
+        fields = (
+            "id",
+            "username",
+            "full_name",
+            "about_me",
+            "last_seen",
+            "avatar",
+            "department",
+            "unit",
+            "designation",
+            "post_count",
+            "follower_count",
+            "following_count",
+            *PRIVATE_FIELDS,
+        )
+        read_only_fields = fields
+
+    def to_representation(self, user):
+        data = super().to_representation(user)
+        viewer = self.context.get("viewer") or self.context["request"].user
+        if not (viewer.is_staff or viewer.pk == user.pk):
+            for name in PRIVATE_FIELDS:
+                data[name] = None
+        return data
+
+
+class UserRegisterSerializer(serializers.ModelSerializer):
+    """Registration: username, email, password (write-only) and optional profile fields."""
+
+    password = serializers.CharField(write_only=True, style={"input_type": "password"}, trim_whitespace=False)
+
+    class Meta:
+        model = User
+        fields = ("username", "email", "password", *PROFILE_FIELDS)
+        # Uniqueness in any letter case is checked by the service, once, with the right message.
+        extra_kwargs = {"username": {"validators": []}, "email": {"validators": [], "required": True}}
+
+
+class UserUpdateSerializer(serializers.ModelSerializer):
+    """What a person (or staff) may change: profile and contact fields, never roles or flags."""
+
+    class Meta:
+        model = User
+        fields = ("username", "email", *PROFILE_FIELDS)
+        extra_kwargs = {"username": {"validators": []}, "email": {"validators": []}}

@@ -1,0 +1,149 @@
+from django.contrib.auth import authenticate
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts import services
+from accounts.api.filtersets import UserFilter
+from accounts.api.serializers import UserRegisterSerializer, UserSerializer, UserUpdateSerializer
+from accounts.models import User
+from accounts.selectors import user_list
+
+TokenSerializer = inline_serializer("Token", {"token": serializers.CharField()})
+
+
+class CredentialsSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
+
+    def validate(self, attrs):
+        user = authenticate(self.context["request"], username=attrs["username"], password=attrs["password"])
+        if user is None:
+            raise serializers.ValidationError("Unable to sign in with the given username and password.")
+        attrs["user"] = user
+        return attrs
+
+
+class TokenView(APIView):
+    """Obtain (POST) or revoke (DELETE) the caller's API token."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+    def get_permissions(self):
+        return [permissions.IsAuthenticated()] if self.request.method == "DELETE" else [permissions.AllowAny()]
+
+    @extend_schema(
+        request=CredentialsSerializer,
+        responses={200: TokenSerializer, 400: OpenApiResponse(description="Wrong credentials")},
+        auth=[],
+    )
+    def post(self, request):
+        credentials = CredentialsSerializer(data=request.data, context={"request": request})
+        credentials.is_valid(raise_exception=True)
+        token, _ = Token.objects.get_or_create(user=credentials.validated_data["user"])
+        return Response({"token": token.key})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        Token.objects.filter(user=request.user).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class IsSelfOrStaff(permissions.BasePermission):
+    def has_object_permission(self, request, view, obj):
+        return request.method in permissions.SAFE_METHODS or request.user.is_staff or obj.pk == request.user.pk
+
+
+@extend_schema_view(
+    create=extend_schema(request=UserRegisterSerializer, responses={201: UserSerializer}, auth=[]),
+    partial_update=extend_schema(request=UserUpdateSerializer, responses={200: UserSerializer}),
+)
+class UserViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """People: register (anyone), list and read (anyone), change (the person or staff)."""
+
+    serializer_class = UserSerializer
+    filterset_class = UserFilter
+    search_fields = ("username", "full_name")
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return user_list()
+
+    def get_permissions(self):
+        if self.action == "create":
+            return [permissions.AllowAny()]
+        if self.action in ("me", "follow"):
+            return [permissions.IsAuthenticated()]
+        return [permissions.IsAuthenticatedOrReadOnly(), IsSelfOrStaff()]
+
+    def create(self, request, *args, **kwargs):
+        serializer = UserRegisterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_register(**serializer.validated_data)
+        return Response(self._show(user, viewer=user), status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        user = self.get_object()
+        serializer = UserUpdateSerializer(user, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.user_update(user=user, **serializer.validated_data)
+        return Response(self._show(user))
+
+    def update(self, request, *args, **kwargs):
+        return self.partial_update(request, *args, **kwargs)
+
+    @extend_schema(responses={200: UserSerializer})
+    @action(detail=False)
+    def me(self, request):
+        """The signed-in person."""
+        return Response(self._show(request.user))
+
+    @extend_schema(
+        methods=["POST"],
+        request=None,
+        responses={
+            201: OpenApiResponse(UserSerializer, description="Now following"),
+            200: OpenApiResponse(UserSerializer, description="Already following"),
+            400: OpenApiResponse(description="You cannot follow yourself"),
+        },
+    )
+    @extend_schema(methods=["DELETE"], request=None, responses={204: None})
+    @action(detail=True, methods=["post", "delete"])
+    def follow(self, request, pk=None):
+        """Follow (POST) or unfollow (DELETE) this person."""
+        followed = get_object_or_404(User, pk=pk)
+        if request.method == "DELETE":
+            services.user_unfollow(follower=request.user, followed=followed)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        created = services.user_follow(follower=request.user, followed=followed)
+        return Response(self._show(followed), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(responses={200: UserSerializer(many=True)})
+    @action(detail=True)
+    def followers(self, request, pk=None):
+        """People who follow this person."""
+        return self._page(user_list().filter(following__pk=self._user_pk(pk)))
+
+    @extend_schema(responses={200: UserSerializer(many=True)})
+    @action(detail=True)
+    def following(self, request, pk=None):
+        """People this person follows."""
+        return self._page(user_list().filter(followers__pk=self._user_pk(pk)))
+
+    def _user_pk(self, pk) -> int:
+        return get_object_or_404(User.objects.only("pk"), pk=pk).pk
+
+    def _page(self, queryset):
+        page = self.paginate_queryset(self.filter_queryset(queryset))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def _show(self, user, viewer=None) -> dict:
+        """The person as the list shows them, with fresh counts (and private fields for `viewer`)."""
+        context = self.get_serializer_context() | {"viewer": viewer}
+        return UserSerializer(user_list().get(pk=user.pk), context=context).data

@@ -1,0 +1,69 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import viewsets
+
+from organization.api.serializers import CadreSerializer, DepartmentSerializer, DesignationSerializer, UnitSerializer
+from organization.selectors import cadre_list, department_list, designation_list, unit_list
+from project.api import IsStaffOrReadOnly
+
+BLOCKED = OpenApiResponse(
+    description='Blocked by a delete rule: {"detail": "…", "blocked_by": {"<model>": [ids…]}}; nothing changed.'
+)
+
+
+class OrganizationViewSet(viewsets.ModelViewSet):
+    """Read: signed-in people. Write: staff."""
+
+    permission_classes = [IsStaffOrReadOnly]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+
+@extend_schema_view(
+    destroy=extend_schema(
+        description="Deletes the department **and all its units** (cascade); its people and the units' people "
+        "stay, with their department and unit cleared.",
+    )
+)
+class DepartmentViewSet(OrganizationViewSet):
+    serializer_class = DepartmentSerializer
+    filterset_fields = ("kind",)
+    search_fields = ("name", "abbr")
+
+    def get_queryset(self):
+        return department_list()
+
+
+@extend_schema_view(destroy=extend_schema(description="Deletes the unit; its people stay, with their unit cleared."))
+class UnitViewSet(OrganizationViewSet):
+    serializer_class = UnitSerializer
+    filterset_fields = ("department",)
+    search_fields = ("name", "abbr")
+
+    def get_queryset(self):
+        return unit_list()
+
+
+@extend_schema_view(
+    destroy=extend_schema(
+        description="Blocked (409) while the cadre has designations.", responses={204: None, 409: BLOCKED}
+    )
+)
+class CadreViewSet(OrganizationViewSet):
+    serializer_class = CadreSerializer
+    search_fields = ("name",)
+
+    def get_queryset(self):
+        return cadre_list()
+
+
+@extend_schema_view(
+    destroy=extend_schema(
+        description="Blocked (409) while someone holds the designation.", responses={204: None, 409: BLOCKED}
+    )
+)
+class DesignationViewSet(OrganizationViewSet):
+    serializer_class = DesignationSerializer
+    filterset_fields = ("cadre",)
+    search_fields = ("name", "abbr")
+
+    def get_queryset(self):
+        return designation_list()

@@ -1,0 +1,24 @@
+"""Reads about the organization, with relations loaded so lists stay flat in queries."""
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.models import User
+from organization.models import Cadre, Department, Designation, Unit
+
+_heads = Prefetch("heads", queryset=User.objects.only("id", "username").order_by("username"))
+
+
+def department_list() -> QuerySet[Department]:
+    return Department.objects.prefetch_related(Prefetch("units", queryset=Unit.objects.order_by("name")), _heads)
+
+
+def unit_list() -> QuerySet[Unit]:
+    return Unit.objects.select_related("department").prefetch_related(_heads)
+
+
+def cadre_list() -> QuerySet[Cadre]:
+    return Cadre.objects.all()
+
+
+def designation_list() -> QuerySet[Designation]:
+    return Designation.objects.select_related("cadre")
