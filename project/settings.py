@@ -173,7 +173,7 @@ REST_FRAMEWORK = {
         "token": env.str("THROTTLE_TOKEN", default="10/minute"),
     },
     "EXCEPTION_HANDLER": "project.api.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "project.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

@@ -1,4 +1,6 @@
 import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 
@@ -9,6 +11,34 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttle_history():
+    """Throttles count requests in the cache: each test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def user(db):
     return UserFactory()
+
+
+@pytest.fixture
+def api_client():
+    """An anonymous API client (JSON by default)."""
+    return APIClient()
+
+
+@pytest.fixture
+def client_for(db):
+    """client_for(user) → an API client authenticated with that user's token."""
+    from rest_framework.authtoken.models import Token
+
+    def make(user):
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
