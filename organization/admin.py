@@ -1,7 +1,9 @@
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import Count
 
 from organization.models import Cadre, Department, Designation, Unit
+from organization.services import unit_members_follow_department
 
 
 class UnitInline(admin.TabularInline):
@@ -36,6 +38,11 @@ class UnitAdmin(admin.ModelAdmin):
     search_fields = ("name", "abbr", "department__name")
     ordering = ("name",)
     autocomplete_fields = ("department", "heads")
+
+    @transaction.atomic
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        unit_members_follow_department(unit=obj)
 
 
 @admin.register(Cadre)

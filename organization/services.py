@@ -44,3 +44,11 @@ def _permissions(names: list[str]) -> list[Permission]:
     if len(found) != len(wanted):
         raise LookupError(f"Unknown permissions among {sorted(names)}; run migrate first.")
     return found
+
+
+def unit_members_follow_department(*, unit: Unit) -> int:
+    """After a unit moved to another department, move its people there too; return how many moved.
+
+    Keeps the rule that a person's unit belongs to their department.
+    """
+    return unit.members.exclude(department_id=unit.department_id).update(department_id=unit.department_id)

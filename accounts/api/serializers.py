@@ -1,3 +1,5 @@
+import datetime
+
 from rest_framework import serializers
 
 from accounts.avatars import avatar_url
@@ -19,7 +21,9 @@ class UserSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_avatar(self, user) -> str:
-        return avatar_url(user)
+        request = self.context.get("request")
+        url = avatar_url(user)
+        return request.build_absolute_uri(url) if request else url
 
 
 class UserSerializer(UserSummarySerializer):
@@ -28,6 +32,7 @@ class UserSerializer(UserSummarySerializer):
     department = NestedPrimaryKeyField(read_only=True, allow_null=True)
     unit = NestedPrimaryKeyField(read_only=True, allow_null=True)
     designation = NestedPrimaryKeyField(read_only=True, allow_null=True)
+    last_seen = serializers.DateTimeField(read_only=True, default_timezone=datetime.UTC)
     # Private fields: null unless the viewer is this person or staff.
     email = serializers.EmailField(read_only=True, allow_null=True)
     employee_id = serializers.CharField(read_only=True, allow_null=True)

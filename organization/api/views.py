@@ -1,12 +1,25 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import viewsets
+from django.db import transaction
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers, viewsets
 
+from organization.api.filtersets import DepartmentFilter, DesignationFilter, UnitFilter
 from organization.api.serializers import CadreSerializer, DepartmentSerializer, DesignationSerializer, UnitSerializer
 from organization.selectors import cadre_list, department_list, designation_list, unit_list
+from organization.services import unit_members_follow_department
 from project.api import IsStaffOrReadOnly
 
 BLOCKED = OpenApiResponse(
-    description='Blocked by a delete rule: {"detail": "…", "blocked_by": {"<model>": [ids…]}}; nothing changed.'
+    inline_serializer(
+        "Blocked",
+        {
+            "detail": serializers.CharField(),
+            "blocked_by": serializers.DictField(
+                child=serializers.ListField(child=serializers.IntegerField()),
+                help_text="Model name → ids of the rows in the way.",
+            ),
+        },
+    ),
+    description='Blocked by a delete rule (PROTECT): {"detail", "blocked_by": {"<model>": [ids]}}; nothing changed.',
 )
 
 
@@ -25,7 +38,7 @@ class OrganizationViewSet(viewsets.ModelViewSet):
 )
 class DepartmentViewSet(OrganizationViewSet):
     serializer_class = DepartmentSerializer
-    filterset_fields = ("kind",)
+    filterset_class = DepartmentFilter
     search_fields = ("name", "abbr")
 
     def get_queryset(self):
@@ -35,11 +48,16 @@ class DepartmentViewSet(OrganizationViewSet):
 @extend_schema_view(destroy=extend_schema(description="Deletes the unit; its people stay, with their unit cleared."))
 class UnitViewSet(OrganizationViewSet):
     serializer_class = UnitSerializer
-    filterset_fields = ("department",)
+    filterset_class = UnitFilter
     search_fields = ("name", "abbr")
 
     def get_queryset(self):
         return unit_list()
+
+    @transaction.atomic
+    def perform_update(self, serializer):
+        unit = serializer.save()
+        unit_members_follow_department(unit=unit)
 
 
 @extend_schema_view(
@@ -62,7 +80,7 @@ class CadreViewSet(OrganizationViewSet):
 )
 class DesignationViewSet(OrganizationViewSet):
     serializer_class = DesignationSerializer
-    filterset_fields = ("cadre",)
+    filterset_class = DesignationFilter
     search_fields = ("name", "abbr")
 
     def get_queryset(self):

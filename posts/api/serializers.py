@@ -1,3 +1,5 @@
+import datetime
+
 from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer
@@ -8,6 +10,7 @@ class PostSerializer(serializers.ModelSerializer):
     """A post: the author is the requester on create, shown as {id, username, avatar}."""
 
     author = UserSummarySerializer(read_only=True)
+    timestamp = serializers.DateTimeField(read_only=True, default_timezone=datetime.UTC)
 
     class Meta:
         model = Post

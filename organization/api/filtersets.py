@@ -1,0 +1,26 @@
+import django_filters
+
+from organization.models import Department, Designation, Unit
+from project.filters import IdFilter
+
+
+class DepartmentFilter(django_filters.FilterSet):
+    class Meta:
+        model = Department
+        fields = ("kind",)
+
+
+class UnitFilter(django_filters.FilterSet):
+    department = IdFilter()
+
+    class Meta:
+        model = Unit
+        fields = ("department",)
+
+
+class DesignationFilter(django_filters.FilterSet):
+    cadre = IdFilter()
+
+    class Meta:
+        model = Designation
+        fields = ("cadre",)

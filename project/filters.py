@@ -1,0 +1,36 @@
+"""django-filter filters shared by the apps: malformed or out-of-range values are a 400, never a 500."""
+
+import datetime
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django_filters.fields import IsoDateTimeField
+
+MAX_ID = 2**63 - 1  # the largest BigAutoField value on every engine
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A database id: a whole number from 1 to 2**63 - 1 (a decimal or a huge number is a 400)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class UTCIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, converted to UTC; one that falls outside years 1 to 9999 in UTC is invalid."""
+
+    def to_python(self, value):
+        try:
+            parsed = super().to_python(value)
+            return parsed.astimezone(datetime.UTC) if parsed else parsed
+        except OverflowError as exc:
+            raise ValidationError("Enter a date/time between the years 1 and 9999 (UTC).", code="invalid") from exc
+
+
+class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCIsoDateTimeField
