@@ -49,6 +49,8 @@ def user_register(*, username: str, email: str, password: str, **profile) -> Use
 
 def user_update(*, user: User, **fields) -> User:
     """Change a person's profile and contact fields after validation."""
+    if "email" in fields:
+        fields["email"] = User.objects.normalize_email(fields["email"])
     for name, value in fields.items():
         setattr(user, name, value)
     _check_free(user)

@@ -7,15 +7,31 @@ a cadre or designation in use cannot be deleted (PROTECT).
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
+
+
+def unique_name_in_any_case(model_name: str) -> models.UniqueConstraint:
+    """Names are unique in any letter case ("Faculty" and "faculty" are one cadre) on every engine."""
+    return models.UniqueConstraint(
+        Lower("name"),
+        name=f"organization_{model_name}_name_ci_unique",
+        violation_error_message=f"A {model_name} with that name already exists.",
+    )
 
 
 class Cadre(models.Model):
     """A service cadre, e.g. Faculty; groups designations."""
 
-    name = models.CharField(max_length=30, unique=True, help_text="Unique, e.g. Faculty.")
+    name = models.CharField(
+        max_length=30,
+        unique=True,
+        help_text="Unique in any letter case, e.g. Faculty.",
+        error_messages={"unique": "A cadre with that name already exists."},
+    )
 
     class Meta:
         ordering = ["name"]
+        constraints = [unique_name_in_any_case("cadre")]
 
     def __str__(self):
         return self.name
@@ -24,7 +40,12 @@ class Cadre(models.Model):
 class Designation(models.Model):
     """A post a person holds, e.g. Professor, within a cadre."""
 
-    name = models.CharField(max_length=50, unique=True, help_text="Unique, e.g. Professor.")
+    name = models.CharField(
+        max_length=50,
+        unique=True,
+        help_text="Unique in any letter case, e.g. Professor.",
+        error_messages={"unique": "A designation with that name already exists."},
+    )
     abbr = models.CharField("abbreviation", max_length=10, help_text="Short form, e.g. Prof.")
     cadre = models.ForeignKey(
         Cadre,
@@ -35,6 +56,7 @@ class Designation(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [unique_name_in_any_case("designation")]
 
     def __str__(self):
         return self.name
@@ -50,7 +72,12 @@ class Department(models.Model):
 
     Kind = DepartmentKind
 
-    name = models.CharField(max_length=50, unique=True, help_text="Unique, e.g. Anaesthesiology.")
+    name = models.CharField(
+        max_length=50,
+        unique=True,
+        help_text="Unique in any letter case, e.g. Anaesthesiology.",
+        error_messages={"unique": "A department with that name already exists."},
+    )
     abbr = models.CharField("abbreviation", max_length=10, blank=True, help_text="Optional short form.")
     kind = models.CharField(
         max_length=10, choices=Kind.choices, default=Kind.DEPARTMENT, help_text="Center or department."
@@ -62,7 +89,8 @@ class Department(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(kind__in=DepartmentKind.values), name="department_kind_valid")
+            unique_name_in_any_case("department"),
+            models.CheckConstraint(condition=models.Q(kind__in=DepartmentKind.values), name="department_kind_valid"),
         ]
 
     def __str__(self):
@@ -72,7 +100,12 @@ class Department(models.Model):
 class Unit(models.Model):
     """A unit within a department; deleted with its department."""
 
-    name = models.CharField(max_length=30, unique=True, help_text="Unique, e.g. RPC Unit 1.")
+    name = models.CharField(
+        max_length=30,
+        unique=True,
+        help_text="Unique in any letter case, e.g. RPC Unit 1.",
+        error_messages={"unique": "A unit with that name already exists."},
+    )
     abbr = models.CharField("abbreviation", max_length=10, help_text="Short form, e.g. U-1.")
     department = models.ForeignKey(
         Department,
@@ -86,6 +119,7 @@ class Unit(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [unique_name_in_any_case("unit")]
 
     def __str__(self):
         return self.name

@@ -11,7 +11,6 @@ from posts.models import Post
 class CadreFactory(DjangoModelFactory):
     class Meta:
         model = Cadre
-        django_get_or_create = ("name",)
 
     name = factory.Sequence(lambda n: f"Cadre {n}")
 
