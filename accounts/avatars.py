@@ -28,4 +28,4 @@ def identicon_svg(seed: str) -> str:
 
 def avatar_url(user) -> str:
     """The URL of `user`'s identicon (keyed by the user's id, so renames keep the picture)."""
-    return reverse("accounts:avatar", kwargs={"pk": user.pk})
+    return reverse("avatar", kwargs={"pk": user.pk})

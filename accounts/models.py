@@ -43,6 +43,9 @@ class User(AbstractUser):
     office_address = models.CharField(max_length=200, blank=True, help_text="Room, floor and building.")
     about_me = models.CharField(max_length=140, blank=True, help_text="A short introduction, up to 140 characters.")
     last_seen = models.DateTimeField(null=True, blank=True, help_text="Last authenticated request (UTC).")
+    last_message_read_time = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the person last opened their messages."
+    )
     department = models.ForeignKey(
         "organization.Department",
         on_delete=models.SET_NULL,

@@ -1,6 +1,6 @@
 """Reads about people: follow state, counts, and the annotated user list."""
 
-from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from accounts.models import Follow, User
@@ -38,3 +38,14 @@ def user_list(*, with_counts: bool = True) -> QuerySet[User]:
         follower_count=_count_of(Follow, "followed"),
         following_count=_count_of(Follow, "follower"),
     )
+
+
+def user_profile(*, username: str, viewer: User | None = None) -> User:
+    """One person with counts and, for a signed-in viewer, `is_followed` (whether the viewer follows them).
+
+    Raises User.DoesNotExist for an unknown username. One query.
+    """
+    qs = user_list()
+    if viewer is not None and viewer.is_authenticated:
+        qs = qs.annotate(is_followed=Exists(Follow.objects.filter(follower=viewer, followed=OuterRef("pk"))))
+    return qs.get(username=username)

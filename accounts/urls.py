@@ -1,9 +1,15 @@
-from django.urls import path
+from django.urls import include, path
 
 from accounts import views
 
-app_name = "accounts"
-
 urlpatterns = [
     path("avatar/<int:pk>.svg", views.avatar, name="avatar"),
+    path("user/<str:username>/", views.profile, name="profile"),
+    path("user/<str:username>/popup/", views.popup, name="popup"),
+    path("follow/<str:username>/", views.follow, name="follow"),
+    path("unfollow/<str:username>/", views.unfollow, name="unfollow"),
+    path("edit_profile/", views.edit_profile, name="edit_profile"),
+    path("accounts/register/", views.register, name="register"),
+    path("accounts/login/", views.SignInView.as_view(), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
 ]

@@ -1,8 +1,19 @@
-from django.http import HttpResponse
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
+from accounts import selectors, services
 from accounts.avatars import identicon_svg
+from accounts.forms import ProfileForm, RegisterForm, SignInForm
+from accounts.models import User
+from posts.selectors import post_list
+from project.pages import add_service_errors, paginate
 
 
 @require_safe
@@ -10,3 +21,93 @@ from accounts.avatars import identicon_svg
 def avatar(request, pk: int):
     """The identicon of user `pk` (drawn from the id alone: no database query)."""
     return HttpResponse(identicon_svg(f"user:{pk}"), content_type="image/svg+xml")
+
+
+def _profile_or_404(request, username: str) -> User:
+    try:
+        return selectors.user_profile(username=username, viewer=request.user)
+    except User.DoesNotExist:
+        raise Http404("No such person.") from None
+
+
+@require_safe
+def profile(request, username: str):
+    person = _profile_or_404(request, username)
+    page = paginate(request, post_list(author=person))
+    return render(request, "accounts/profile.html", {"person": person, "page": page})
+
+
+@require_safe
+def popup(request, username: str):
+    """The hover card fragment."""
+    return render(request, "accounts/popup.html", {"person": _profile_or_404(request, username)})
+
+
+@login_required
+@require_POST
+def follow(request, username: str):
+    person = get_object_or_404(User, username=username)
+    try:
+        services.user_follow(follower=request.user, followed=person)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"You are following {person.username}.")
+    return redirect("profile", username=person.username)
+
+
+@login_required
+@require_POST
+def unfollow(request, username: str):
+    person = get_object_or_404(User, username=username)
+    services.user_unfollow(follower=request.user, followed=person)
+    messages.success(request, f"You are not following {person.username}.")
+    return redirect("profile", username=person.username)
+
+
+@login_required
+def edit_profile(request):
+    user = request.user
+    form = ProfileForm(request.POST or None, instance=User.objects.get(pk=user.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.user_update(user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Your profile has been saved.")
+            return redirect("profile", username=user.username)
+    return render(request, "accounts/edit_profile.html", {"form": form})
+
+
+def register(request):
+    if request.user.is_authenticated:
+        return redirect("index")
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.user_register(
+                username=form.cleaned_data["username"],
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password1"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc, aliases={"password": "password2"})
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, f"Welcome, {user.username}!")
+            return redirect("index")
+    return render(request, "registration/register.html", {"form": form})
+
+
+class SignInView(LoginView):
+    """Sign in with "remember me": unticked, the session ends with the browser."""
+
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if not form.cleaned_data.get("remember_me"):
+            self.request.session.set_expiry(0)
+        return response

@@ -22,3 +22,13 @@ def cadre_list() -> QuerySet[Cadre]:
 
 def designation_list() -> QuerySet[Designation]:
     return Designation.objects.select_related("cadre")
+
+
+def members_of(*, department: Department | None = None, unit: Unit | None = None) -> QuerySet[User]:
+    """People of a department or unit, with designation and unit loaded, by username."""
+    qs = User.objects.select_related("designation", "unit").order_by("username")
+    if department is not None:
+        qs = qs.filter(department=department)
+    if unit is not None:
+        qs = qs.filter(unit=unit)
+    return qs

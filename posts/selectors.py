@@ -1,9 +1,12 @@
 """Reads about posts: lists and the feed."""
 
-from django.db.models import Q, QuerySet
+from datetime import datetime
+
+from django.db import connection
+from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.models import Follow, User
-from posts.models import Post
+from posts.models import Message, Post
 
 
 def post_list(*, author: User | None = None) -> QuerySet[Post]:
@@ -16,3 +19,38 @@ def feed_for_user(*, user: User) -> QuerySet[Post]:
     """Posts of the people `user` follows and `user`'s own, newest first."""
     followed = Follow.objects.filter(follower=user).values("followed")
     return post_list().filter(Q(author__in=followed) | Q(author=user))
+
+
+def post_search(*, query: str) -> QuerySet[Post]:
+    """Posts matching `query`: PostgreSQL full-text search there, a case-insensitive match elsewhere."""
+    query = query.strip()
+    if not query:
+        return Post.objects.none()
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        return (
+            post_list()
+            .annotate(search=SearchVector("body", config="english"))
+            .filter(search=SearchQuery(query, config="english", search_type="websearch"))
+        )
+    return post_list().filter(body__icontains=query)
+
+
+def messages_received(*, user: User) -> QuerySet[Message]:
+    """A person's private messages, newest first, with the sender loaded."""
+    return Message.objects.filter(recipient=user).select_related("sender")
+
+
+def notifications_for_user(*, user: User, since: datetime | None = None) -> list[dict]:
+    """What changed for `user` after `since`: [{name, data, timestamp}], timestamps in seconds since the epoch.
+
+    Today: "unread_message_count", which changes when a message arrives or the messages page is opened.
+    """
+    read_time = user.last_message_read_time
+    unread = Count("pk", filter=Q(timestamp__gt=read_time)) if read_time else Count("pk")
+    totals = Message.objects.filter(recipient=user).aggregate(latest=Max("timestamp"), unread=unread)
+    changed_at = max(filter(None, [totals["latest"], read_time]), default=None)
+    if changed_at is None or (since is not None and changed_at <= since):
+        return []
+    return [{"name": "unread_message_count", "data": totals["unread"], "timestamp": changed_at.timestamp()}]

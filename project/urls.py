@@ -1,12 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from project.api_router import not_found
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
     path("api/", include(("project.api_router", "api"))),
     path("api-auth/", include("rest_framework.urls")),  # sign-in links of the browsable API
@@ -15,4 +13,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     re_path(r"^api/", not_found),
     path("", include("accounts.urls")),
+    path("", include("posts.urls")),
+    path("", include("organization.urls")),
 ]

@@ -1,6 +1,9 @@
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 from rest_framework.test import APIClient
+
+from accounts.models import User
 
 from tests.factories import UserFactory
 
@@ -20,6 +23,14 @@ def _fresh_throttle_history():
 
 
 @pytest.fixture
+def admin_user(db, django_user_model):
+    """pytest-django's superuser, seen just now: the once-a-minute last_seen write stays out of query counts."""
+    return django_user_model.objects.create_superuser(
+        username="admin", email="admin@example.com", password="password", last_seen=timezone.now()
+    )
+
+
+@pytest.fixture
 def user(db):
     return UserFactory()
 
@@ -36,6 +47,8 @@ def client_for(db):
     from rest_framework.authtoken.models import Token
 
     def make(user):
+        # Seen just now: the once-a-minute last_seen write stays out of query counts.
+        User.objects.filter(pk=user.pk).update(last_seen=timezone.now())
         client = APIClient()
         token, _ = Token.objects.get_or_create(user=user)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")

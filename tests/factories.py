@@ -5,7 +5,7 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import Follow, User
 from organization.models import Cadre, Department, Designation, Unit
-from posts.models import Post
+from posts.models import Message, Post
 
 
 class CadreFactory(DjangoModelFactory):
@@ -68,3 +68,12 @@ class PostFactory(DjangoModelFactory):
 
     body = factory.Faker("text", max_nb_chars=140)
     author = factory.SubFactory(UserFactory)
+
+
+class MessageFactory(DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    body = factory.Faker("text", max_nb_chars=140)
+    sender = factory.SubFactory(UserFactory)
+    recipient = factory.SubFactory(UserFactory)

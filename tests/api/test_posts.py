@@ -80,7 +80,7 @@ def test_a_post_shows_exactly_id_body_utc_timestamp_and_author(api_client, post)
     assert set(data["author"]) == {"id", "username", "avatar"}
     assert data["author"]["id"] == post.author.pk
     assert data["author"]["username"] == post.author.username
-    assert data["author"]["avatar"].endswith(reverse("accounts:avatar", kwargs={"pk": post.author.pk}))
+    assert data["author"]["avatar"].endswith(reverse("avatar", kwargs={"pk": post.author.pk}))
 
 
 def test_timestamp_stays_utc_when_the_display_time_zone_is_not(api_client, post, settings):

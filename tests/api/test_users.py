@@ -273,8 +273,9 @@ def test_patch_ignores_roles_and_flags(client_for, user):
 def test_invalid_patch_is_400_and_changes_nothing(client_for, field, value):
     UserFactory(username="ben", email="ben@example.org")  # "BEN" and "Ben@Example.org" are taken in another case
     asha = UserFactory(username="asha", full_name="Asha Rao")
+    client = client_for(asha)
     before = User.objects.values().get(pk=asha.pk)
-    response = client_for(asha).patch(f"{USERS}{asha.pk}/", {"full_name": "Changed", field: value})
+    response = client.patch(f"{USERS}{asha.pk}/", {"full_name": "Changed", field: value})
     assert response.status_code == 400
     assert field in response.json()
     assert User.objects.values().get(pk=asha.pk) == before

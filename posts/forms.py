@@ -1,0 +1,19 @@
+from django import forms
+
+from posts.models import POST_MAX_LENGTH, Message, Post
+
+
+class PostForm(forms.ModelForm):
+    class Meta:
+        model = Post
+        fields = ("body",)
+        labels = {"body": "Say something"}
+        widgets = {"body": forms.Textarea(attrs={"rows": 2, "maxlength": POST_MAX_LENGTH, "data-counter": ""})}
+
+
+class MessageForm(forms.ModelForm):
+    class Meta:
+        model = Message
+        fields = ("body",)
+        labels = {"body": "Message"}
+        widgets = {"body": forms.Textarea(attrs={"rows": 3, "maxlength": POST_MAX_LENGTH, "data-counter": ""})}

@@ -1,0 +1,77 @@
+// Progressive enhancements: character counters, hover cards, live notification badge.
+(function () {
+  "use strict";
+
+  // Character counter: <textarea maxlength data-counter> + <span data-counter-for="id">.
+  document.querySelectorAll("[data-counter-for]").forEach(function (counter) {
+    var field = document.getElementById(counter.dataset.counterFor);
+    if (!field) return;
+    var max = parseInt(field.getAttribute("maxlength"), 10) || 140;
+    function update() {
+      var left = max - field.value.length;
+      counter.textContent = left + " characters left";
+      counter.classList.toggle("counter-over", left < 0);
+    }
+    field.addEventListener("input", update);
+    update();
+  });
+
+  // Hover cards: after ~0.5 s over a username, fetch its card once and show it; hide when the pointer leaves.
+  var HOVER_DELAY = 500, LEAVE_DELAY = 200;
+  document.querySelectorAll("a.user-popup").forEach(function (link) {
+    var showTimer = null, hideTimer = null, popover = null;
+    function scheduleHide() {
+      clearTimeout(showTimer);
+      clearTimeout(hideTimer);
+      hideTimer = setTimeout(function () { if (popover) popover.hide(); }, LEAVE_DELAY);
+    }
+    function show(html) {
+      if (!popover) {
+        popover = new bootstrap.Popover(link, {
+          content: html, html: true, sanitize: false, trigger: "manual", placement: "bottom",
+          customClass: "user-popover"
+        });
+        link.addEventListener("shown.bs.popover", function () {
+          var tip = bootstrap.Popover.getInstance(link).tip;
+          tip.addEventListener("mouseenter", function () { clearTimeout(hideTimer); });
+          tip.addEventListener("mouseleave", scheduleHide);
+        });
+      }
+      popover.show();
+    }
+    link.addEventListener("mouseenter", function () {
+      clearTimeout(hideTimer);
+      showTimer = setTimeout(function () {
+        if (link.dataset.popupHtml !== undefined) return show(link.dataset.popupHtml);
+        fetch(link.dataset.popupUrl, { headers: { "X-Requested-With": "fetch" } })
+          .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+          .then(function (html) { link.dataset.popupHtml = html; show(html); })
+          .catch(function () {});
+      }, HOVER_DELAY);
+    });
+    link.addEventListener("mouseleave", scheduleHide);
+  });
+
+  // Notifications: poll now and every few seconds; keep the unread-messages badge current.
+  var url = document.body.dataset.notificationsUrl;
+  var badge = document.getElementById("message-count");
+  if (url && badge) {
+    var since = 0;
+    function poll() {
+      fetch(url + "?since=" + since, { headers: { Accept: "application/json" } })
+        .then(function (response) { return response.ok ? response.json() : []; })
+        .then(function (notifications) {
+          notifications.forEach(function (n) {
+            since = Math.max(since, n.timestamp);
+            if (n.name === "unread_message_count") {
+              badge.textContent = n.data;
+              badge.classList.toggle("d-none", n.data === 0);
+            }
+          });
+        })
+        .catch(function () {});
+    }
+    poll();
+    setInterval(poll, parseInt(document.body.dataset.pollInterval, 10) || 5000);
+  }
+})();
