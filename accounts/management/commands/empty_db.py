@@ -5,10 +5,10 @@ from django.db import transaction
 
 from accounts.models import Follow, User
 from organization.models import Cadre, Department, Designation, Unit
-from posts.models import Post
+from posts.models import Message, Post
 
 # Children before parents, so that no PROTECT rule stands in the way.
-DELETE_ORDER = [Post, Follow, User, Unit, Department, Designation, Cadre]
+DELETE_ORDER = [Post, Message, Follow, User, Unit, Department, Designation, Cadre]
 
 
 class Command(BaseCommand):
