@@ -4,7 +4,6 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
-
 from tests.factories import UserFactory
 
 
