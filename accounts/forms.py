@@ -2,15 +2,32 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 
 from accounts.models import User
-from accounts.services import PROFILE_FIELDS
+from accounts.selectors import email_taken, username_taken
+from accounts.services import EMAIL_TAKEN, PROFILE_FIELDS, USERNAME_TAKEN
+
+
+class FreeUsernameMixin:
+    """Field errors for a username or email another person has, in any letter case."""
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if username_taken(username=username, exclude_pk=self.instance.pk):
+            raise forms.ValidationError(USERNAME_TAKEN, code="unique")
+        return username
+
+    def clean_email(self):
+        email = self.cleaned_data["email"]
+        if email and email_taken(email=email, exclude_pk=self.instance.pk):
+            raise forms.ValidationError(EMAIL_TAKEN, code="unique")
+        return email
 
 
 class SignInForm(AuthenticationForm):
     remember_me = forms.BooleanField(required=False, initial=True, help_text="Stay signed in after the browser closes.")
 
 
-class RegisterForm(BaseUserCreationForm):
-    """Username, email, password and confirmation; uniqueness and saving are the service's job."""
+class RegisterForm(FreeUsernameMixin, BaseUserCreationForm):
+    """Username, email, password and confirmation; saving is the service's job."""
 
     class Meta:
         model = User
@@ -21,14 +38,14 @@ class RegisterForm(BaseUserCreationForm):
         self.fields["email"].required = True
 
     def validate_unique(self):
-        """Left to accounts.services.user_register, which checks any letter case."""
+        """Done by clean_username/clean_email (any letter case) and again by the service."""
 
 
-class ProfileForm(forms.ModelForm):
+class ProfileForm(FreeUsernameMixin, forms.ModelForm):
     class Meta:
         model = User
         fields = ("username", *PROFILE_FIELDS)
         widgets = {"about_me": forms.Textarea(attrs={"rows": 3, "maxlength": 140})}
 
     def validate_unique(self):
-        """Left to accounts.services.user_update, which checks any letter case."""
+        """Done by clean_username (any letter case) and again by the service."""

@@ -12,6 +12,16 @@ def user_is_following(*, follower: User, followed: User) -> bool:
     return Follow.objects.filter(follower=follower, followed=followed).exists()
 
 
+def username_taken(*, username: str, exclude_pk: int | None = None) -> bool:
+    """Whether another person has `username`, in any letter case."""
+    return User.objects.exclude(pk=exclude_pk).filter(username__iexact=username).exists()
+
+
+def email_taken(*, email: str, exclude_pk: int | None = None) -> bool:
+    """Whether another person has `email`, in any letter case."""
+    return User.objects.exclude(pk=exclude_pk).filter(email__iexact=email).exists()
+
+
 def user_follower_count(*, user: User) -> int:
     """How many people follow `user`."""
     return Follow.objects.filter(followed=user).count()

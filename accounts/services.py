@@ -5,6 +5,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import Follow, User
+from accounts.selectors import email_taken, username_taken
+
+USERNAME_TAKEN = "A user with that username already exists."
+EMAIL_TAKEN = "A user with that email address already exists."
 
 
 def user_follow(*, follower: User, followed: User) -> bool:
@@ -61,11 +65,10 @@ def user_update(*, user: User, **fields) -> User:
 
 def _check_free(user: User) -> None:
     """Field errors for a username or email another person has, in any letter case."""
-    others = User.objects.exclude(pk=user.pk)
     errors = {}
-    if others.filter(username__iexact=user.username).exists():
-        errors["username"] = "A user with that username already exists."
-    if user.email and others.filter(email__iexact=user.email).exists():
-        errors["email"] = "A user with that email address already exists."
+    if username_taken(username=user.username, exclude_pk=user.pk):
+        errors["username"] = USERNAME_TAKEN
+    if user.email and email_taken(email=user.email, exclude_pk=user.pk):
+        errors["email"] = EMAIL_TAKEN
     if errors:
         raise ValidationError(errors)

@@ -67,11 +67,11 @@ def unfollow(request, username: str):
 
 @login_required
 def edit_profile(request):
-    user = request.user
-    form = ProfileForm(request.POST or None, instance=User.objects.get(pk=user.pk))
+    # A copy: a rejected change must not show up in the navigation of the re-rendered form.
+    form = ProfileForm(request.POST or None, instance=User.objects.get(pk=request.user.pk))
     if request.method == "POST" and form.is_valid():
         try:
-            services.user_update(user=user, **form.cleaned_data)
+            user = services.user_update(user=form.instance, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -105,6 +105,11 @@ class SignInView(LoginView):
 
     form_class = SignInForm
     redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        """The safe `next`, but never this page itself (that would loop for a signed-in visitor)."""
+        url = super().get_redirect_url()
+        return "" if url.split("?")[0] == self.request.path else url
 
     def form_valid(self, form):
         response = super().form_valid(form)

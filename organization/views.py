@@ -9,7 +9,8 @@ from project.pages import paginate
 @require_safe
 def directory(request):
     """Departments with their units and heads."""
-    return render(request, "organization/directory.html", {"departments": department_list(), "title": "Organization"})
+    page = paginate(request, department_list())
+    return render(request, "organization/directory.html", {"page": page, "title": "Organization"})
 
 
 @require_safe

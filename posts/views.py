@@ -38,7 +38,7 @@ def explore(request):
 
 @require_safe
 def search(request):
-    query = request.GET.get("q", "")
+    query = request.GET.get("q", "").strip()
     page = paginate(request, selectors.post_search(query=query))
     return render(request, "posts/search.html", {"page": page, "query": query, "title": "Search"})
 

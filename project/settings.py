@@ -62,6 +62,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "project.urls"
+CSRF_FAILURE_VIEW = "project.views.csrf_failure"
 WSGI_APPLICATION = "project.wsgi.application"
 
 TEMPLATES = [

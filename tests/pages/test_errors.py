@@ -1,0 +1,66 @@
+"""Templated 400, 403, 404 and 500 pages."""
+
+import pytest
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory, override_settings
+from django.views import defaults
+
+from tests.pages.helpers import text
+
+pytestmark = pytest.mark.django_db
+
+
+@override_settings(DEBUG=False)
+def test_unknown_address_is_the_templated_404_in_the_site_layout(client):
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert [t.name for t in response.templates][:2] == ["404.html", "base.html"]
+    html = text(response)
+    assert "Page not found" in html
+    assert 'class="navbar-brand"' in html
+
+
+@override_settings(DEBUG=False)
+def test_404_for_a_signed_in_person_keeps_their_navigation(signed_in, user):
+    response = signed_in(user).get("/user/nobody/")
+    assert response.status_code == 404
+    assert f'href="/user/{user.username}/">Profile' in text(response)
+
+
+@override_settings(DEBUG=False)
+def test_a_bad_host_is_the_templated_400(client):
+    response = client.get("/", headers={"host": "evil.example"})
+    assert response.status_code == 400
+    assert "400.html" in [t.name for t in response.templates]
+    assert "Bad request" in text(response)
+
+
+@override_settings(DEBUG=False)
+def test_the_403_handler_renders_the_templated_page():
+    request = RequestFactory().get("/")
+    response = defaults.permission_denied(request, PermissionError())
+    assert response.status_code == 403
+    assert "Forbidden" in response.content.decode()
+    assert "You are not allowed to do that." in response.content.decode()
+
+
+@override_settings(DEBUG=False)
+def test_a_csrf_failure_is_a_403(signed_in, user):
+    response = signed_in(user, enforce_csrf_checks=True).post("/", {"body": "hello"})
+    assert response.status_code == 403
+
+
+@override_settings(DEBUG=False)
+def test_a_csrf_failure_is_the_templated_403_in_the_site_layout():
+    response = Client(enforce_csrf_checks=True).post("/accounts/login/", {"username": "x", "password": "y"})
+    assert response.status_code == 403
+    assert 'class="navbar-brand"' in text(response)
+    assert "You are not allowed to do that." in text(response)
+
+
+def test_the_500_page_renders_standalone():
+    html = render_to_string("500.html")
+    assert "Something went wrong" in html
+    assert 'href="/"' in html
+    assert "{%" not in html
+    assert "bootstrap.min.css" in html
