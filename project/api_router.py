@@ -17,6 +17,11 @@ class APIRootView(routers.APIRootView):
 
     permission_classes = [permissions.AllowAny]
 
+    def get(self, request, *args, **kwargs):
+        # The two endpoints outside the router belong in the index too.
+        self.api_root_dict = {**self.api_root_dict, "feed": "feed", "auth/token": "auth-token"}
+        return super().get(request, *args, **kwargs)
+
 
 @extend_schema(exclude=True)
 @api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])

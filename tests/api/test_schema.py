@@ -192,3 +192,9 @@ def test_unknown_api_path_is_a_404_in_json(api_client, method, path):
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"detail": "Not found."}
+
+
+def test_api_root_lists_every_endpoint(api_client):
+    index = api_client.get("/api/").json()
+    assert set(index) == {"users", "posts", "departments", "units", "cadres", "designations", "feed", "auth/token"}
+    assert index["feed"].endswith("/api/feed/")
