@@ -103,6 +103,13 @@ if _db["ENGINE"] == "django.db.backends.mysql":
     # together with the plain unique columns gives the same guarantee there.
     SILENCED_SYSTEM_CHECKS = ["models.W044"]
 
+# Optional read replica: reads go there, writes (and reads inside a transaction) to the primary.
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {**_db, **env.db_url_config(DATABASE_REPLICA_URL)}
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # in tests the replica is the primary
+    DATABASE_ROUTERS = ["project.db_router.PrimaryReplicaRouter"]
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users and passwords ----------------------------------------------------
