@@ -4,6 +4,9 @@ from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
 from accounts.models import User
 from accounts.selectors import email_taken, username_taken
 from accounts.services import EMAIL_TAKEN, PROFILE_FIELDS, USERNAME_TAKEN
+from accounts.signin_guard import signin_blocked, signin_failed, signin_succeeded
+
+TOO_MANY_FAILURES = "Too many failed sign-in attempts. Please wait a few minutes and try again."
 
 
 class FreeUsernameMixin:
@@ -24,6 +27,19 @@ class FreeUsernameMixin:
 
 class SignInForm(AuthenticationForm):
     remember_me = forms.BooleanField(required=False, initial=True, help_text="Stay signed in after the browser closes.")
+
+    def clean(self):
+        username = self.cleaned_data.get("username") or ""
+        if signin_blocked(self.request, username):
+            raise forms.ValidationError(TOO_MANY_FAILURES, code="throttled")
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError as exc:
+            if exc.code == "invalid_login":
+                signin_failed(self.request, username)
+            raise
+        signin_succeeded(self.request, username)
+        return cleaned
 
 
 class RegisterForm(FreeUsernameMixin, BaseUserCreationForm):

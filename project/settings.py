@@ -133,6 +133,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "index"
 LOGOUT_REDIRECT_URL = "index"
+SIGNIN_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)  # failed sign-ins per username and address
+SIGNIN_FAILURE_WINDOW = env.int("SIGNIN_FAILURE_WINDOW", default=15 * 60)  # seconds they are remembered
 LAST_SEEN_INTERVAL = 60  # seconds: last_seen is written at most this often per person
 
 # --- Internationalization ---------------------------------------------------

@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
+from rest_framework.exceptions import Throttled
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -13,6 +15,7 @@ from accounts.api.filtersets import UserFilter
 from accounts.api.serializers import UserRegisterSerializer, UserSerializer, UserUpdateSerializer
 from accounts.models import User
 from accounts.selectors import user_list
+from accounts.signin_guard import signin_blocked, signin_failed, signin_succeeded
 
 TokenSerializer = inline_serializer("Token", {"token": serializers.CharField()})
 
@@ -22,9 +25,14 @@ class CredentialsSerializer(serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False, style={"input_type": "password"})
 
     def validate(self, attrs):
-        user = authenticate(self.context["request"], username=attrs["username"], password=attrs["password"])
+        request, username = self.context["request"], attrs["username"]
+        if signin_blocked(request, username):
+            raise Throttled(wait=settings.SIGNIN_FAILURE_WINDOW, detail="Too many failed sign-in attempts.")
+        user = authenticate(request, username=username, password=attrs["password"])
         if user is None:
+            signin_failed(request, username)
             raise serializers.ValidationError("Unable to sign in with the given username and password.")
+        signin_succeeded(request, username)
         attrs["user"] = user
         return attrs
 
