@@ -19,8 +19,9 @@
   // Hover cards: after ~0.5 s over a username, fetch its card once and show it; hide when the pointer leaves.
   var HOVER_DELAY = 500, LEAVE_DELAY = 200;
   document.querySelectorAll("a.user-popup").forEach(function (link) {
-    var showTimer = null, hideTimer = null, popover = null;
+    var showTimer = null, hideTimer = null, popover = null, hovering = false;
     function scheduleHide() {
+      hovering = false;
       clearTimeout(showTimer);
       clearTimeout(hideTimer);
       hideTimer = setTimeout(function () { if (popover) popover.hide(); }, LEAVE_DELAY);
@@ -33,19 +34,21 @@
         });
         link.addEventListener("shown.bs.popover", function () {
           var tip = bootstrap.Popover.getInstance(link).tip;
-          tip.addEventListener("mouseenter", function () { clearTimeout(hideTimer); });
+          tip.addEventListener("mouseenter", function () { hovering = true; clearTimeout(hideTimer); });
           tip.addEventListener("mouseleave", scheduleHide);
         });
       }
       popover.show();
     }
     link.addEventListener("mouseenter", function () {
+      hovering = true;
       clearTimeout(hideTimer);
       showTimer = setTimeout(function () {
         if (link.dataset.popupHtml !== undefined) return show(link.dataset.popupHtml);
         fetch(link.dataset.popupUrl, { headers: { "X-Requested-With": "fetch" } })
           .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
-          .then(function (html) { link.dataset.popupHtml = html; show(html); })
+          // Keep the card for next time, but show it only if the pointer is still there.
+          .then(function (html) { link.dataset.popupHtml = html; if (hovering) show(html); })
           .catch(function () {});
       }, HOVER_DELAY);
     });
