@@ -30,6 +30,19 @@ class IsStaffOrReadOnly(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or user.is_staff
 
 
+class IsOwnerOrStaff(permissions.BasePermission):
+    """Reading is open; changing an object is for its owner or staff.
+
+    The owner's id is the object's attribute named by the view's `owner_id_field` ("pk" for a person,
+    "author_id" for a post).
+    """
+
+    def has_object_permission(self, request, view, obj):
+        if request.method in permissions.SAFE_METHODS or request.user.is_staff:
+            return True
+        return getattr(obj, view.owner_id_field) == request.user.pk
+
+
 def exception_handler(exc, context):
     """DRF's handler, plus: Django's ValidationError → 400 and a blocked delete (PROTECT) → 409."""
     if isinstance(exc, DjangoValidationError):

@@ -16,6 +16,7 @@ from accounts.api.serializers import UserRegisterSerializer, UserSerializer, Use
 from accounts.models import User
 from accounts.selectors import user_list
 from accounts.signin_guard import signin_blocked, signin_failed, signin_succeeded
+from project.api import IsOwnerOrStaff
 
 TokenSerializer = inline_serializer("Token", {"token": serializers.CharField()})
 
@@ -63,11 +64,6 @@ class TokenView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class IsSelfOrStaff(permissions.BasePermission):
-    def has_object_permission(self, request, view, obj):
-        return request.method in permissions.SAFE_METHODS or request.user.is_staff or obj.pk == request.user.pk
-
-
 @extend_schema_view(
     create=extend_schema(request=UserRegisterSerializer, responses={201: UserSerializer}, auth=[]),
     partial_update=extend_schema(request=UserUpdateSerializer, responses={200: UserSerializer}),
@@ -76,6 +72,7 @@ class UserViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
     """People: register (anyone), list and read (anyone), change (the person or staff)."""
 
     serializer_class = UserSerializer
+    owner_id_field = "pk"  # a person owns their own profile
     filterset_class = UserFilter
     search_fields = ("username", "full_name")
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -88,7 +85,7 @@ class UserViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
             return [permissions.AllowAny()]
         if self.action in ("me", "follow"):
             return [permissions.IsAuthenticated()]
-        return [permissions.IsAuthenticatedOrReadOnly(), IsSelfOrStaff()]
+        return [permissions.IsAuthenticatedOrReadOnly(), IsOwnerOrStaff()]
 
     def create(self, request, *args, **kwargs):
         serializer = UserRegisterSerializer(data=request.data)

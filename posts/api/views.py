@@ -4,18 +4,15 @@ from posts import services
 from posts.api.filtersets import PostFilter
 from posts.api.serializers import PostSerializer
 from posts.selectors import feed_for_user, post_list
-
-
-class IsAuthorOrStaff(permissions.BasePermission):
-    def has_object_permission(self, request, view, obj):
-        return request.method in permissions.SAFE_METHODS or request.user.is_staff or obj.author_id == request.user.pk
+from project.api import IsOwnerOrStaff
 
 
 class PostViewSet(viewsets.ModelViewSet):
     """Posts, newest first: anyone reads; signed-in people post; the author or staff change and delete."""
 
     serializer_class = PostSerializer
-    permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsAuthorOrStaff]
+    permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrStaff]
+    owner_id_field = "author_id"
     filterset_class = PostFilter
     search_fields = ("body",)
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
