@@ -1,4 +1,4 @@
-"""Writes about people: following and unfollowing."""
+"""Writes about people: registering, changing a profile, following and unfollowing."""
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -9,6 +9,8 @@ from accounts.selectors import email_taken, username_taken
 
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that email address already exists."
+# What a person may change about themselves (never flags, roles or their place in the organization).
+PROFILE_FIELDS = ("full_name", "about_me", "mobile", "mobile2", "mobile3", "email2", "email3", "office_address")
 
 
 def user_follow(*, follower: User, followed: User) -> bool:
@@ -23,9 +25,6 @@ def user_unfollow(*, follower: User, followed: User) -> bool:
     """Stop following; return False when `follower` was not following `followed`."""
     deleted, _ = Follow.objects.filter(follower=follower, followed=followed).delete()
     return deleted > 0
-
-
-PROFILE_FIELDS = ("full_name", "about_me", "mobile", "mobile2", "mobile3", "email2", "email3", "office_address")
 
 
 def user_register(*, username: str, email: str, password: str, **profile) -> User:
