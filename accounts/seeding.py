@@ -10,7 +10,7 @@ from datetime import timedelta
 from itertools import islice
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from faker import Faker
@@ -194,11 +194,30 @@ def volume_generate(
 
 
 def _write(model, rows: Iterable, total: int, progress: Progress, description: str) -> int:
+    """Insert `rows` (unsaved instances) in batches: COPY on PostgreSQL, bulk_create elsewhere."""
     bar = progress(total, description)
+    insert = _copy if connection.vendor == "postgresql" else _bulk_create
     written = 0
     for batch in _batched(rows, BATCH_SIZE * 2):
-        model.objects.bulk_create(batch, batch_size=BATCH_SIZE * 2)
+        insert(model, batch)
         written += len(batch)
         bar.update(len(batch))
     bar.close()
     return written
+
+
+def _bulk_create(model, batch: list) -> None:
+    model.objects.bulk_create(batch, batch_size=len(batch))
+
+
+def _copy(model, batch: list) -> None:
+    """PostgreSQL's COPY: several times faster than INSERT for millions of rows (same transaction)."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    for obj in batch:
+        for field in fields:
+            field.pre_save(obj, add=True)  # auto_now_add and friends, as bulk_create would
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for obj in batch:
+            copy.write_row([getattr(obj, f.attname) for f in fields])
