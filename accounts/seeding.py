@@ -110,15 +110,16 @@ def _free_usernames(fake: Faker, count: int, start: int) -> list[str]:
     return [f"{name}_{i}" if name in taken else name for i, name in enumerate(names)]
 
 
-def _noop_progress(total: int, description: str):
-    class _Silent:
-        def update(self, n=1):
-            pass
+class _SilentProgress:
+    def update(self, n=1):
+        pass
 
-        def close(self):
-            pass
+    def close(self):
+        pass
 
-    return _Silent()
+
+def _noop_progress(total: int, description: str) -> _SilentProgress:
+    return _SilentProgress()
 
 
 @transaction.atomic
@@ -213,11 +214,9 @@ def _bulk_create(model, batch: list) -> None:
 def _copy(model, batch: list) -> None:
     """PostgreSQL's COPY: several times faster than INSERT for millions of rows (same transaction)."""
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    for obj in batch:
-        for field in fields:
-            field.pre_save(obj, add=True)  # auto_now_add and friends, as bulk_create would
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for obj in batch:
-            copy.write_row([getattr(obj, f.attname) for f in fields])
+            # pre_save gives the value to store, filling auto_now_add and friends as bulk_create would.
+            copy.write_row([f.pre_save(obj, add=True) for f in fields])
