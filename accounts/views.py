@@ -33,7 +33,7 @@ def _profile_or_404(request, username: str) -> User:
 @require_safe
 def profile(request, username: str):
     person = _profile_or_404(request, username)
-    page = paginate(request, post_list(author=person))
+    page = paginate(request, post_list(author=person), count=person.post_count)
     return render(request, "accounts/profile.html", {"person": person, "page": page})
 
 

@@ -71,6 +71,7 @@ SQL_POST_PAGE = (
     f'SELECT {POST_SELECT}, {USER_SELECT} FROM "posts_post" '
     'INNER JOIN "accounts_user" ON ("posts_post"."author_id" = "accounts_user"."id")'
 )
+SQL_AUTHOR_POSTS = f'SELECT {POST_SELECT} FROM "posts_post"'
 POST_ORDER = ' ORDER BY "posts_post"."timestamp" DESC, "posts_post"."id" DESC'
 
 # The feed: posts whose author is followed by the viewer, or is the viewer (params: viewer id twice).
@@ -82,10 +83,7 @@ AUTHOR_WHERE = ' WHERE "posts_post"."author_id" = %s'
 
 
 def _count_of(table: str, column: str) -> str:
-    return (
-        f'COALESCE((SELECT COUNT(*) AS "n" FROM "{table}" U0 WHERE U0."{column}" = ("accounts_user"."id") '
-        f'GROUP BY U0."{column}"), %s)'
-    )
+    return f'(SELECT COUNT(*) FROM "{table}" WHERE "{column}" = "accounts_user"."id")'
 
 
 ORG_COLUMNS = (
@@ -213,9 +211,10 @@ def positive_int(text, cutoff=None) -> int:
 class Page:
     """Django's Paginator for one page: COUNT first, then LIMIT/OFFSET (no orphans)."""
 
-    def __init__(self, params: dict, page_size: int, count_sql: str, count_params, page_sql: str, page_params):
+    def __init__(self, params: dict, page_size: int, count_sql: str | int, count_params, page_sql: str, page_params):
         raw = params.get("page", ["1"])[0]
-        self.count = query(count_sql, count_params)[0][0]
+        # count_sql: the COUNT query, or the count itself when it is known (as Django's profile page knows it).
+        self.count = count_sql if isinstance(count_sql, int) else query(count_sql, count_params)[0][0]
         self.num_pages = max(1, -(-self.count // page_size))
         try:
             self.number = self.num_pages if raw == "last" else positive_int(raw)
@@ -348,14 +347,14 @@ def api_users(environ, params):
         SQL_USER_COUNT,
         None,
         SQL_USER_LIST + ' ORDER BY "accounts_user"."username" ASC',
-        (0, 0, 0),
+        None,
     )
     base = base_url(environ)
     return paginated(page, full_url(environ), [user_json(r, base) for r in page.rows])
 
 
 def api_user(environ, params, pk: int):
-    rows = query(SQL_USER_ONE, (0, 0, 0, pk))
+    rows = query(SQL_USER_ONE, (pk,))
     if not rows:
         raise HTTPError("404 Not Found", "No User matches the given query.")
     return user_json(rows[0], base_url(environ))
@@ -426,18 +425,18 @@ def page_profile(environ, params, username: str):
     viewer = session_user(environ)
     viewer_id = viewer[U["id"]] if viewer else None
     if viewer is not None:
-        rows = query(SQL_PROFILE, (0, 0, 0, 1, viewer_id, username))
+        rows = query(SQL_PROFILE, (1, viewer_id, username))
         org_start = L_COUNTS + 4
     else:
-        rows = query(SQL_USER_LIST + ' WHERE "accounts_user"."username" = %s LIMIT 21', (0, 0, 0, username))
+        rows = query(SQL_USER_LIST + ' WHERE "accounts_user"."username" = %s LIMIT 21', (username,))
         org_start = L_COUNTS + 3
     if not rows:
         raise HTTPError("404 Not Found", "No such person.")
     person = rows[0]
     pid = person[U["id"]]
-    page = Page(
-        params, HTML_PAGE_SIZE, SQL_POST_COUNT + AUTHOR_WHERE, (pid,), SQL_POST_PAGE + AUTHOR_WHERE + POST_ORDER, (pid,)
-    )
+    # Like Django: the person's post count pages the posts, and the page has no join (the author is the person).
+    page = Page(params, HTML_PAGE_SIZE, person[L_COUNTS], None, SQL_AUTHOR_POSTS + AUTHOR_WHERE + POST_ORDER, (pid,))
+    page.rows = [row + person[: len(USER_COLUMNS)] for row in page.rows]
     org = " · ".join(E(person[i + 1]) for i in (org_start + 8, org_start + 4, org_start) if person[i] is not None)
     follow = ""
     if viewer is not None and viewer_id != pid:

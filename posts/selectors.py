@@ -10,9 +10,12 @@ from posts.models import Message, Post
 
 
 def post_list(*, author: User | None = None) -> QuerySet[Post]:
-    """All posts (or one author's), newest first, with the author loaded."""
-    qs = Post.objects.select_related("author")
-    return qs.filter(author=author) if author else qs
+    """All posts (or one author's), newest first, with the author loaded.
+
+    One author's posts come from their related manager: no join, and every post's `author` is that
+    same `author` object (with whatever it was annotated with).
+    """
+    return author.posts.all() if author else Post.objects.select_related("author")
 
 
 def feed_for_user(*, user: User) -> QuerySet[Post]:

@@ -6,9 +6,15 @@ from django.core.paginator import Page, Paginator
 PAGE_SIZE = 25
 
 
-def paginate(request, queryset, per_page: int = PAGE_SIZE) -> Page:
-    """The page named by ?page= (a bad or too-large number gives the nearest page, never an error)."""
-    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
+def paginate(request, queryset, per_page: int = PAGE_SIZE, count: int | None = None) -> Page:
+    """The page named by ?page= (a bad or too-large number gives the nearest page, never an error).
+
+    `count`: the number of rows when it is already known (saves the paginator's COUNT query).
+    """
+    paginator = Paginator(queryset, per_page)
+    if count is not None:
+        paginator.count = count  # a cached_property: set, it is never computed
+    return paginator.get_page(request.GET.get("page"))
 
 
 def add_service_errors(form, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:

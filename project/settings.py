@@ -111,6 +111,11 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # in tests the replica is the primary
     DATABASE_ROUTERS = ["project.db_router.PrimaryReplicaRouter"]
 
+for _alias in DATABASES.values():
+    if _alias["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, with a health check that needs no `SELECT 1` while the connection is quiet.
+        _alias["ENGINE"] = "project.backends.postgresql"
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Users and passwords ----------------------------------------------------
@@ -183,7 +188,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "project.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "project.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],

@@ -2,6 +2,17 @@
 (function () {
   "use strict";
 
+  // Times: the server writes the relative time ("5 minutes ago") in <time datetime="…UTC…">; the exact
+  // time on hover is the reader's own, in their time zone and the page's language.
+  var exact = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { dateStyle: "medium", timeStyle: "short" });
+  function titleTimes(root) {
+    root.querySelectorAll("time[datetime]:not([title])").forEach(function (time) {
+      var when = new Date(time.getAttribute("datetime"));
+      if (!isNaN(when)) time.title = exact.format(when);
+    });
+  }
+  titleTimes(document);
+
   // Character counter: <textarea maxlength data-counter> + <span data-counter-for="id">.
   document.querySelectorAll("[data-counter-for]").forEach(function (counter) {
     var field = document.getElementById(counter.dataset.counterFor);
@@ -34,6 +45,7 @@
         });
         link.addEventListener("shown.bs.popover", function () {
           var tip = bootstrap.Popover.getInstance(link).tip;
+          titleTimes(tip);
           tip.addEventListener("mouseenter", function () { hovering = true; clearTimeout(hideTimer); });
           tip.addEventListener("mouseleave", scheduleHide);
         });

@@ -63,11 +63,17 @@ def test_database_url_selects_the_engine(monkeypatch, tmp_path):
 
     postgres = _settings_with(monkeypatch, DATABASE_URL="postgres://u@db.example:5432/blog")["DATABASES"]["default"]
     assert (postgres["ENGINE"], postgres["NAME"], postgres["HOST"]) == (
-        "django.db.backends.postgresql",
+        "project.backends.postgresql",
         "blog",
         "db.example",
     )
     assert postgres["CONN_HEALTH_CHECKS"] is True and postgres["CONN_MAX_AGE"] > 0
+    replica = _settings_with(
+        monkeypatch,
+        DATABASE_URL="postgres://u@db.example/blog",
+        DATABASE_REPLICA_URL="postgres://u@replica.example/blog",
+    )["DATABASES"]["replica"]
+    assert (replica["ENGINE"], replica["HOST"]) == ("project.backends.postgresql", "replica.example")
 
     mysql = _settings_with(monkeypatch, DATABASE_URL="mysql://u@db.example:3306/blog")["DATABASES"]["default"]
     assert mysql["ENGINE"] == "django.db.backends.mysql"

@@ -16,7 +16,7 @@ from accounts.api.serializers import UserRegisterSerializer, UserSerializer, Use
 from accounts.models import User
 from accounts.selectors import user_list
 from accounts.signin_guard import signin_blocked, signin_failed, signin_succeeded
-from project.api import IsOwnerOrStaff
+from project.api import DetailWithoutFilters, IsOwnerOrStaff
 
 TokenSerializer = inline_serializer("Token", {"token": serializers.CharField()})
 
@@ -68,7 +68,9 @@ class TokenView(APIView):
     create=extend_schema(request=UserRegisterSerializer, responses={201: UserSerializer}, auth=[]),
     partial_update=extend_schema(request=UserUpdateSerializer, responses={200: UserSerializer}),
 )
-class UserViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class UserViewSet(
+    DetailWithoutFilters, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
     """People: register (anyone), list and read (anyone), change (the person or staff)."""
 
     serializer_class = UserSerializer

@@ -2,7 +2,7 @@ import datetime
 
 from rest_framework import serializers
 
-from accounts.api.serializers import UserSummarySerializer
+from accounts.api.serializers import UserSummarySerializer, user_summary, utc_iso
 from posts.models import Post
 
 
@@ -16,3 +16,13 @@ class PostSerializer(serializers.ModelSerializer):
         model = Post
         fields = ("id", "body", "timestamp", "author")
         read_only_fields = ("id", "timestamp", "author")
+
+    # Reads build the dict directly (see UserSummarySerializer.to_representation); tests check it
+    # equals DRF's field-by-field representation.
+    def to_representation(self, post):
+        return {
+            "id": post.pk,
+            "body": post.body,
+            "timestamp": utc_iso(post.timestamp),
+            "author": user_summary(post.author, self.context.get("request")),
+        }

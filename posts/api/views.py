@@ -4,10 +4,10 @@ from posts import services
 from posts.api.filtersets import PostFilter
 from posts.api.serializers import PostSerializer
 from posts.selectors import feed_for_user, post_list
-from project.api import IsOwnerOrStaff
+from project.api import DetailWithoutFilters, IsOwnerOrStaff
 
 
-class PostViewSet(viewsets.ModelViewSet):
+class PostViewSet(DetailWithoutFilters, viewsets.ModelViewSet):
     """Posts, newest first: anyone reads; signed-in people post; the author or staff change and delete."""
 
     serializer_class = PostSerializer

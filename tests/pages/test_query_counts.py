@@ -87,7 +87,7 @@ def _unit(viewer, n):
 PAGES = {
     "feed": (_feed, 4),  # session, user, count, page
     "explore": (_explore, 4),  # session, user, count, page
-    "profile": (_profile, 5),  # session, user, person with counts, count, page
+    "profile": (_profile, 4),  # session, user, person with counts (the post count pages the posts), page
     "popup": (_popup, 3),  # session, user, person with counts
     "messages": (_messages, 5),  # session, user, mark read (UPDATE), count, page
     "search": (_search, 4),  # session, user, count, page
