@@ -3,10 +3,14 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Follow, User
+from accounts.resources import UserResource
+from accounts.services import user_record_active_change
+from organization.admin import ImportExportHistoryAdmin
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ImportExportHistoryAdmin, DjangoUserAdmin):
+    resource_classes = [UserResource]
     list_display = ("username", "email", "full_name", "department", "unit", "designation", "is_active", "is_staff")
     list_filter = ("is_active", "is_staff", "is_superuser", "groups", "department", "designation__cadre")
     list_select_related = ("department", "unit", "designation")
@@ -32,6 +36,13 @@ class UserAdmin(DjangoUserAdmin):
         ),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2")}),)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        elif "is_active" in form.changed_data:
+            user_record_active_change(user=obj, by=request.user)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Follow)

@@ -1,12 +1,13 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.selectors import email_taken, username_taken
 from accounts.services import EMAIL_TAKEN, PROFILE_FIELDS, USERNAME_TAKEN
-from accounts.signin_guard import signin_blocked, signin_failed, signin_succeeded
+from accounts.signin_guard import signin_blocked
 
-TOO_MANY_FAILURES = "Too many failed sign-in attempts. Please wait a few minutes and try again."
+TOO_MANY_FAILURES = _("Too many failed sign-in attempts. Please wait a few minutes and try again.")
 
 
 class FreeUsernameMixin:
@@ -26,20 +27,16 @@ class FreeUsernameMixin:
 
 
 class SignInForm(AuthenticationForm):
-    remember_me = forms.BooleanField(required=False, initial=True, help_text="Stay signed in after the browser closes.")
+    remember_me = forms.BooleanField(
+        label=_("Remember me"), required=False, initial=True, help_text=_("Stay signed in after the browser closes.")
+    )
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
+        # The authentication backend counts failures (accounts.signin_guard); here the page says why it refuses.
         if signin_blocked(self.request, username):
             raise forms.ValidationError(TOO_MANY_FAILURES, code="throttled")
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError as exc:
-            if exc.code == "invalid_login":
-                signin_failed(self.request, username)
-            raise
-        signin_succeeded(self.request, username)
-        return cleaned
+        return super().clean()
 
 
 class RegisterForm(FreeUsernameMixin, BaseUserCreationForm):

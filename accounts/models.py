@@ -1,15 +1,42 @@
 """People: the custom user model and who follows whom."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 mobile_validator = RegexValidator(
     regex=r"^\+?[0-9][0-9 -]{5,18}[0-9]$",
-    message="Enter a phone number of 7 to 20 digits, optionally starting with + (spaces and dashes allowed).",
+    message=_("Enter a phone number of 7 to 20 digits, optionally starting with + (spaces and dashes allowed)."),
 )
+
+
+class ChangeHistory(HistoricalRecords):
+    """django-simple-history that writes a record only when a tracked field really changed.
+
+    A sign-in saves `last_login` alone and `seed_db` re-saves the reference organization unchanged:
+    neither is a change anyone needs in the history. Costs one query (the latest record) per update.
+    """
+
+    def post_save(self, instance, created, using=None, **kwargs):
+        if (
+            not created
+            and not kwargs.get("raw")
+            and self._nothing_tracked_changed(instance, kwargs.get("update_fields"))
+        ):
+            return
+        super().post_save(instance, created, using=using, **kwargs)
+
+    def _nothing_tracked_changed(self, instance, update_fields) -> bool:
+        tracked = self.fields_included(instance)
+        if update_fields is not None and not {f.name for f in tracked} & set(update_fields):
+            return True
+        latest = getattr(instance, self.manager_name).first()
+        return latest is not None and all(getattr(latest, f.attname) == getattr(instance, f.attname) for f in tracked)
 
 
 class User(AbstractUser):
@@ -20,31 +47,42 @@ class User(AbstractUser):
 
     # AbstractUser's email is optional and not unique; here it identifies a person.
     email = models.EmailField(
-        "email address",
+        _("email address"),
         unique=True,
-        help_text="Primary email; unique in any letter case.",
-        error_messages={"unique": "A user with that email address already exists."},
+        help_text=_("Primary email; unique in any letter case."),
+        error_messages={"unique": _("A user with that email address already exists.")},
     )
-    full_name = models.CharField(max_length=100, blank=True, help_text="Name as shown to others.")
+    full_name = models.CharField(_("full name"), max_length=100, blank=True, help_text=_("Name as shown to others."))
     employee_id = models.CharField(
         max_length=20,
         unique=True,
         null=True,
         blank=True,
-        help_text="Staff number; unique when set, empty for people without one.",
+        help_text=_("Staff number; unique when set, empty for people without one."),
     )
     mobile = models.CharField(
-        max_length=20, blank=True, validators=[mobile_validator], help_text="e.g. +91 98100 12345"
+        _("mobile"), max_length=20, blank=True, validators=[mobile_validator], help_text=_("e.g. +91 98100 12345")
     )
-    mobile2 = models.CharField("second mobile", max_length=20, blank=True, validators=[mobile_validator])
-    mobile3 = models.CharField("third mobile", max_length=20, blank=True, validators=[mobile_validator])
-    email2 = models.EmailField("second email", blank=True, help_text="Optional other address.")
-    email3 = models.EmailField("third email", blank=True, help_text="Optional other address.")
-    office_address = models.CharField(max_length=200, blank=True, help_text="Room, floor and building.")
-    about_me = models.CharField(max_length=140, blank=True, help_text="A short introduction, up to 140 characters.")
-    last_seen = models.DateTimeField(null=True, blank=True, help_text="Last authenticated request (UTC).")
+    mobile2 = models.CharField(_("second mobile"), max_length=20, blank=True, validators=[mobile_validator])
+    mobile3 = models.CharField(_("third mobile"), max_length=20, blank=True, validators=[mobile_validator])
+    email2 = models.EmailField(_("second email"), blank=True, help_text=_("Optional other address."))
+    email3 = models.EmailField(_("third email"), blank=True, help_text=_("Optional other address."))
+    office_address = models.CharField(
+        _("office address"), max_length=200, blank=True, help_text=_("Room, floor and building.")
+    )
+    about_me = models.CharField(
+        _("about me"), max_length=140, blank=True, help_text=_("A short introduction, up to 140 characters.")
+    )
+    last_seen = models.DateTimeField(null=True, blank=True, help_text=_("Last authenticated request (UTC)."))
     last_message_read_time = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="When the person last opened their messages."
+        null=True, blank=True, editable=False, help_text=_("When the person last opened their messages.")
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("Language of the pages, chosen with the switcher; empty: the browser's."),
     )
     department = models.ForeignKey(
         "organization.Department",
@@ -52,7 +90,7 @@ class User(AbstractUser):
         null=True,
         blank=True,
         related_name="members",
-        help_text="Cleared when the department is deleted.",
+        help_text=_("Cleared when the department is deleted."),
     )
     unit = models.ForeignKey(
         "organization.Unit",
@@ -60,7 +98,7 @@ class User(AbstractUser):
         null=True,
         blank=True,
         related_name="members",
-        help_text="Must belong to the department; cleared when the unit is deleted.",
+        help_text=_("Must belong to the department; cleared when the unit is deleted."),
     )
     designation = models.ForeignKey(
         "organization.Designation",
@@ -68,7 +106,7 @@ class User(AbstractUser):
         null=True,
         blank=True,
         related_name="holders",
-        help_text="A designation cannot be deleted while someone holds it.",
+        help_text=_("A designation cannot be deleted while someone holds it."),
     )
     following = models.ManyToManyField(
         "self",
@@ -85,7 +123,7 @@ class User(AbstractUser):
         blank=True,
         related_name="+",
         editable=False,
-        help_text="Who added this person.",
+        help_text=_("Who added this person."),
     )
     deactivated_by = models.ForeignKey(
         "self",
@@ -94,11 +132,15 @@ class User(AbstractUser):
         blank=True,
         related_name="+",
         editable=False,
-        help_text="Who deactivated this person.",
+        help_text=_("Who deactivated this person."),
     )
-    deactivated_at = models.DateTimeField(null=True, blank=True, editable=False, help_text="When it was deactivated.")
+    deactivated_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text=_("When it was deactivated.")
+    )
 
     objects = UserManager()
+    # Who changed what and when; never the password hash, nor the fields written on every visit.
+    history = ChangeHistory(excluded_fields=["password", "last_login", "last_seen", "last_message_read_time"])
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
@@ -107,12 +149,12 @@ class User(AbstractUser):
             models.UniqueConstraint(
                 Lower("username"),
                 name="accounts_user_username_ci_unique",
-                violation_error_message="A user with that username already exists.",
+                violation_error_message=_("A user with that username already exists."),
             ),
             models.UniqueConstraint(
                 Lower("email"),
                 name="accounts_user_email_ci_unique",
-                violation_error_message="A user with that email address already exists.",
+                violation_error_message=_("A user with that email address already exists."),
             ),
         ]
 
@@ -128,7 +170,7 @@ class User(AbstractUser):
         if not self.department_id:
             self.department_id = self.unit.department_id  # a unit implies its department
         elif self.unit.department_id != self.department_id:
-            raise ValidationError({"unit": "This unit belongs to another department."})
+            raise ValidationError({"unit": _("This unit belongs to another department.")})
 
 
 class Follow(models.Model):
@@ -144,12 +186,12 @@ class Follow(models.Model):
             models.UniqueConstraint(
                 fields=["follower", "followed"],
                 name="accounts_follow_unique_pair",
-                violation_error_message="Already following.",
+                violation_error_message=_("Already following."),
             ),
             models.CheckConstraint(
                 condition=~models.Q(follower=models.F("followed")),
                 name="accounts_follow_not_self",
-                violation_error_message="You cannot follow yourself.",
+                violation_error_message=_("You cannot follow yourself."),
             ),
         ]
 

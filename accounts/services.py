@@ -1,14 +1,17 @@
 """Writes about people: registering, changing a profile, following and unfollowing."""
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Follow, User
 from accounts.selectors import email_taken, username_taken
 
-USERNAME_TAKEN = "A user with that username already exists."
-EMAIL_TAKEN = "A user with that email address already exists."
+USERNAME_TAKEN = gettext_lazy("A user with that username already exists.")
+EMAIL_TAKEN = gettext_lazy("A user with that email address already exists.")
 # What a person may change about themselves (never flags, roles or their place in the organization).
 PROFILE_FIELDS = ("full_name", "about_me", "mobile", "mobile2", "mobile3", "email2", "email3", "office_address")
 
@@ -16,7 +19,7 @@ PROFILE_FIELDS = ("full_name", "about_me", "mobile", "mobile2", "mobile3", "emai
 def user_follow(*, follower: User, followed: User) -> bool:
     """Make `follower` follow `followed`; return False when already following."""
     if follower.pk == followed.pk:
-        raise ValidationError("You cannot follow yourself.", code="self_follow")
+        raise ValidationError(gettext_lazy("You cannot follow yourself."), code="self_follow")
     _, created = Follow.objects.get_or_create(follower=follower, followed=followed)
     return created
 
@@ -40,13 +43,13 @@ def user_register(*, username: str, email: str, password: str, **profile) -> Use
     except ValidationError as exc:
         raise ValidationError({"password": exc.messages}) from exc
     user.set_password(password)
-    user.full_clean()
+    _full_clean(user)
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:
         _check_free(user)  # the winner of a race is visible now
-        raise ValidationError("This username or email address is already taken.") from exc
+        raise ValidationError(gettext_lazy("This username or email address is already taken.")) from exc
     return user
 
 
@@ -57,9 +60,37 @@ def user_update(*, user: User, **fields) -> User:
     for name, value in fields.items():
         setattr(user, name, value)
     _check_free(user)
-    user.full_clean()
+    _full_clean(user)
     user.save()
     return user
+
+
+def _full_clean(user: User) -> None:
+    """The model's checks; a name taken meanwhile (a concurrent write) is reported on its field, as when sequential."""
+    try:
+        user.full_clean()
+    except ValidationError:
+        _check_free(user)
+        raise
+
+
+def user_set_language(*, user: User, language: str) -> None:
+    """Save the language `user` chose for the pages: a code of settings.LANGUAGES, or "" for the browser's."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": gettext_lazy("Unknown language.")}, code="invalid_choice")
+    user.language = language
+    user.save(update_fields=["language"])
+
+
+def user_record_active_change(*, user: User, by: User | None) -> None:
+    """After `is_active` changed (before saving): note who deactivated `user` and when, or clear both.
+
+    The two fields describe the current deactivation only; the change history keeps earlier ones.
+    """
+    if user.is_active:
+        user.deactivated_by, user.deactivated_at = None, None
+    else:
+        user.deactivated_by, user.deactivated_at = by, timezone.now()
 
 
 def _check_free(user: User) -> None:

@@ -1,10 +1,12 @@
-"""Repeated failed sign-ins are refused for a while (pages and the API token endpoint alike).
+"""Repeated failed sign-ins are refused for a while, on every sign-in route (pages, API token, admin).
 
 Failures are counted per username and client address in the cache, so an attacker guessing one
 person's password is stopped without locking that person out from everywhere.
 """
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 
 
@@ -30,3 +32,25 @@ def signin_failed(request, username: str) -> None:
 
 def signin_succeeded(request, username: str) -> None:
     cache.delete(_key(request, username))
+
+
+class GuardedModelBackend(ModelBackend):
+    """Django's ModelBackend with the failure limit, so that every sign-in route has it.
+
+    The site's sign-in page, the API token endpoint, the admin's and the browsable API's sign-in all
+    authenticate through here: failures are counted, and a blocked username and address get no user
+    (the site's page and the token endpoint check `signin_blocked` first to say why).
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        username = username if username is not None else kwargs.get(get_user_model().USERNAME_FIELD)
+        if username is None or password is None:
+            return None
+        if signin_blocked(request, username):
+            return None
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is None:
+            signin_failed(request, username)
+        else:
+            signin_succeeded(request, username)
+        return user

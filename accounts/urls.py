@@ -12,4 +12,5 @@ urlpatterns = [
     path("accounts/register/", views.register, name="register"),
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/setlang/", views.set_language, name="set_language"),  # wraps Django's view of that name
 ]

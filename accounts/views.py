@@ -1,3 +1,5 @@
+import contextlib
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -5,6 +7,8 @@ from django.contrib.auth.views import LoginView
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST, require_safe
 
@@ -27,7 +31,7 @@ def _profile_or_404(request, username: str) -> User:
     try:
         return selectors.user_profile(username=username, viewer=request.user)
     except User.DoesNotExist:
-        raise Http404("No such person.") from None
+        raise Http404(_("No such person.")) from None
 
 
 @require_safe
@@ -52,7 +56,7 @@ def follow(request, username: str):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"You are following {person.username}.")
+        messages.success(request, _("You are following %(username)s.") % {"username": person.username})
     return redirect("profile", username=person.username)
 
 
@@ -61,7 +65,7 @@ def follow(request, username: str):
 def unfollow(request, username: str):
     person = get_object_or_404(User, username=username)
     services.user_unfollow(follower=request.user, followed=person)
-    messages.success(request, f"You are not following {person.username}.")
+    messages.success(request, _("You are not following %(username)s.") % {"username": person.username})
     return redirect("profile", username=person.username)
 
 
@@ -75,7 +79,7 @@ def edit_profile(request):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Your profile has been saved.")
+            messages.success(request, _("Your profile has been saved."))
             return redirect("profile", username=user.username)
     return render(request, "accounts/edit_profile.html", {"form": form})
 
@@ -94,10 +98,20 @@ def register(request):
         except ValidationError as exc:
             add_service_errors(form, exc, aliases={"password": "password2"})
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome, {user.username}!")
+            login(request, user)  # the one authentication backend (settings.AUTHENTICATION_BACKENDS)
+            messages.success(request, _("Welcome, %(username)s!") % {"username": user.username})
             return redirect("index")
     return render(request, "registration/register.html", {"form": form})
+
+
+@require_POST
+def set_language(request):
+    """Django's set_language (the language cookie, then back to `next`); a signed-in person's choice is saved too."""
+    response = i18n.set_language(request)
+    if request.user.is_authenticated:
+        with contextlib.suppress(ValidationError):  # an unknown language: Django's view ignored it as well
+            services.user_set_language(user=request.user, language=request.POST.get("language", ""))
+    return response
 
 
 class SignInView(LoginView):

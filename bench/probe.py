@@ -64,7 +64,7 @@ def create_auth() -> dict:
     token, _ = Token.objects.get_or_create(user=viewer)
     session = SessionStore()
     session[SESSION_KEY] = str(viewer.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
     session[HASH_SESSION_KEY] = viewer.get_session_auth_hash()
     session.set_expiry(7 * 24 * 3600)
     session.create()

@@ -1,9 +1,51 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import reverse
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
+from simple_history.admin import SimpleHistoryAdmin
 
 from organization.models import Cadre, Department, Designation, Unit
+from organization.resources import CadreResource, DepartmentResource, DesignationResource, UnitResource
 from organization.services import unit_members_follow_department
+
+
+class ImportExportHistoryAdmin(ImportExportMixin, SimpleHistoryAdmin):
+    """A model's admin with spreadsheet import (a dry-run preview first) and export, and its change history.
+
+    Importing needs the add and change permissions; exporting needs the view permission. The history is
+    an audit trail: records are shown, never restored (a person's record keeps no password to restore).
+    """
+
+    formats = [CSV, XLSX]
+    import_template_name = "admin/import_export/import_preview.html"
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])  # a record is shown, not restored
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def process_result(self, result, request):
+        if not (result.has_errors() or result.has_validation_errors()):
+            return super().process_result(result, request)
+        # The data changed between the preview and the confirmation: rolled back, nothing written.
+        problems = [f"row {row.number}: {' '.join(row.error.messages)}" for row in result.invalid_rows]
+        problems += [str(error.error) for error in result.base_errors]
+        problems += [str(error.error) for _, errors in result.row_errors() for error in errors]
+        self.message_user(request, "Nothing was imported. " + "; ".join(problems), messages.ERROR)
+        return redirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_import"))
 
 
 class UnitInline(admin.TabularInline):
@@ -14,7 +56,8 @@ class UnitInline(admin.TabularInline):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(ImportExportHistoryAdmin):
+    resource_classes = [DepartmentResource]
     list_display = ("name", "abbr", "kind", "unit_count")
     list_filter = ("kind",)
     search_fields = ("name", "abbr")
@@ -31,7 +74,8 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(ImportExportHistoryAdmin):
+    resource_classes = [UnitResource]
     list_display = ("name", "abbr", "department")
     list_filter = ("department",)
     list_select_related = ("department",)
@@ -46,7 +90,8 @@ class UnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(Cadre)
-class CadreAdmin(admin.ModelAdmin):
+class CadreAdmin(ImportExportHistoryAdmin):
+    resource_classes = [CadreResource]
     list_display = ("name", "designation_count")
     search_fields = ("name",)
     ordering = ("name",)
@@ -60,7 +105,8 @@ class CadreAdmin(admin.ModelAdmin):
 
 
 @admin.register(Designation)
-class DesignationAdmin(admin.ModelAdmin):
+class DesignationAdmin(ImportExportHistoryAdmin):
+    resource_classes = [DesignationResource]
     list_display = ("name", "abbr", "cadre")
     list_filter = ("cadre",)
     list_select_related = ("cadre",)

@@ -8,6 +8,17 @@ a cadre or designation in use cannot be deleted (PROTECT).
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import ChangeHistory
+
+# model name → the message for a name that is taken, in any letter case (whole sentences, for translators)
+NAME_TAKEN = {
+    "cadre": _("A cadre with that name already exists."),
+    "designation": _("A designation with that name already exists."),
+    "department": _("A department with that name already exists."),
+    "unit": _("A unit with that name already exists."),
+}
 
 
 def unique_name_in_any_case(model_name: str) -> models.UniqueConstraint:
@@ -15,7 +26,7 @@ def unique_name_in_any_case(model_name: str) -> models.UniqueConstraint:
     return models.UniqueConstraint(
         Lower("name"),
         name=f"organization_{model_name}_name_ci_unique",
-        violation_error_message=f"A {model_name} with that name already exists.",
+        violation_error_message=NAME_TAKEN[model_name],
     )
 
 
@@ -25,9 +36,10 @@ class Cadre(models.Model):
     name = models.CharField(
         max_length=30,
         unique=True,
-        help_text="Unique in any letter case, e.g. Faculty.",
-        error_messages={"unique": "A cadre with that name already exists."},
+        help_text=_("Unique in any letter case, e.g. Faculty."),
+        error_messages={"unique": NAME_TAKEN["cadre"]},
     )
+    history = ChangeHistory()
 
     class Meta:
         ordering = ["name"]
@@ -43,16 +55,17 @@ class Designation(models.Model):
     name = models.CharField(
         max_length=50,
         unique=True,
-        help_text="Unique in any letter case, e.g. Professor.",
-        error_messages={"unique": "A designation with that name already exists."},
+        help_text=_("Unique in any letter case, e.g. Professor."),
+        error_messages={"unique": NAME_TAKEN["designation"]},
     )
-    abbr = models.CharField("abbreviation", max_length=10, help_text="Short form, e.g. Prof.")
+    abbr = models.CharField(_("abbreviation"), max_length=10, help_text=_("Short form, e.g. Prof."))
     cadre = models.ForeignKey(
         Cadre,
         on_delete=models.PROTECT,
         related_name="designations",
-        help_text="A cadre cannot be deleted while it has designations.",
+        help_text=_("A cadre cannot be deleted while it has designations."),
     )
+    history = ChangeHistory()
 
     class Meta:
         ordering = ["name"]
@@ -63,8 +76,8 @@ class Designation(models.Model):
 
 
 class DepartmentKind(models.TextChoices):
-    CENTER = "center", "Center"
-    DEPARTMENT = "department", "Department"
+    CENTER = "center", _("Center")
+    DEPARTMENT = "department", _("Department")
 
 
 class Department(models.Model):
@@ -75,16 +88,17 @@ class Department(models.Model):
     name = models.CharField(
         max_length=50,
         unique=True,
-        help_text="Unique in any letter case, e.g. Anaesthesiology.",
-        error_messages={"unique": "A department with that name already exists."},
+        help_text=_("Unique in any letter case, e.g. Anaesthesiology."),
+        error_messages={"unique": NAME_TAKEN["department"]},
     )
-    abbr = models.CharField("abbreviation", max_length=10, blank=True, help_text="Optional short form.")
+    abbr = models.CharField(_("abbreviation"), max_length=10, blank=True, help_text=_("Optional short form."))
     kind = models.CharField(
-        max_length=10, choices=Kind.choices, default=Kind.DEPARTMENT, help_text="Center or department."
+        max_length=10, choices=Kind.choices, default=Kind.DEPARTMENT, help_text=_("Center or department.")
     )
     heads = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="headed_departments", blank=True, help_text="People who lead it."
+        settings.AUTH_USER_MODEL, related_name="headed_departments", blank=True, help_text=_("People who lead it.")
     )
+    history = ChangeHistory()
 
     class Meta:
         ordering = ["name"]
@@ -103,19 +117,20 @@ class Unit(models.Model):
     name = models.CharField(
         max_length=30,
         unique=True,
-        help_text="Unique in any letter case, e.g. RPC Unit 1.",
-        error_messages={"unique": "A unit with that name already exists."},
+        help_text=_("Unique in any letter case, e.g. RPC Unit 1."),
+        error_messages={"unique": NAME_TAKEN["unit"]},
     )
-    abbr = models.CharField("abbreviation", max_length=10, help_text="Short form, e.g. U-1.")
+    abbr = models.CharField(_("abbreviation"), max_length=10, help_text=_("Short form, e.g. U-1."))
     department = models.ForeignKey(
         Department,
         on_delete=models.CASCADE,
         related_name="units",
-        help_text="Deleting the department deletes its units.",
+        help_text=_("Deleting the department deletes its units."),
     )
     heads = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="headed_units", blank=True, help_text="People who lead it."
+        settings.AUTH_USER_MODEL, related_name="headed_units", blank=True, help_text=_("People who lead it.")
     )
+    history = ChangeHistory()
 
     class Meta:
         ordering = ["name"]

@@ -1,4 +1,5 @@
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from organization.models import Unit
@@ -10,7 +11,7 @@ from project.pages import paginate
 def directory(request):
     """Departments with their units and heads."""
     page = paginate(request, department_list())
-    return render(request, "organization/directory.html", {"page": page, "title": "Organization"})
+    return render(request, "organization/directory.html", {"page": page, "title": _("Organization")})
 
 
 @require_safe

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from posts.models import Message, Post
+from posts.models import Message, Post, PostExport
 
 
 @admin.register(Post)
@@ -25,3 +25,29 @@ class MessageAdmin(admin.ModelAdmin):
     date_hierarchy = "timestamp"
     ordering = ("-timestamp",)
     show_full_result_count = False
+
+
+@admin.register(PostExport)
+class PostExportAdmin(admin.ModelAdmin):
+    """Exports are made by their owners' tasks: the admin watches them (and may delete one), never edits."""
+
+    list_display = ("user", "status", "progress", "created_at", "finished_at")
+    list_select_related = ("user",)
+    list_filter = ("status", "created_at")
+    search_fields = ("user__username",)
+    readonly_fields = (
+        "id",
+        "user",
+        "status",
+        "progress",
+        "message",
+        "file",
+        "task_id",
+        "created_at",
+        "updated_at",
+        "finished_at",
+    )
+    ordering = ("-created_at",)
+
+    def has_add_permission(self, request):
+        return False

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from posts.models import POST_MAX_LENGTH, Message, Post
 
@@ -7,7 +8,7 @@ class PostForm(forms.ModelForm):
     class Meta:
         model = Post
         fields = ("body",)
-        labels = {"body": "Say something"}
+        labels = {"body": _("Say something")}
         widgets = {"body": forms.Textarea(attrs={"rows": 2, "maxlength": POST_MAX_LENGTH, "data-counter": ""})}
 
 
@@ -15,5 +16,5 @@ class MessageForm(forms.ModelForm):
     class Meta:
         model = Message
         fields = ("body",)
-        labels = {"body": "Message"}
+        labels = {"body": _("Message")}
         widgets = {"body": forms.Textarea(attrs={"rows": 3, "maxlength": POST_MAX_LENGTH, "data-counter": ""})}

@@ -1,11 +1,14 @@
 """Posts: short public messages by people."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
-from django.utils.text import Truncator
+from django.utils.text import Truncator, format_lazy
+from django.utils.translation import gettext_lazy as _
 
 POST_MAX_LENGTH = 140
 
@@ -16,12 +19,12 @@ def body_constraints(prefix: str) -> list[models.CheckConstraint]:
         models.CheckConstraint(
             condition=models.Q(GreaterThan(Length(Trim("body")), 0)),
             name=f"{prefix}_body_not_blank",
-            violation_error_message="This cannot be empty.",
+            violation_error_message=_("This cannot be empty."),
         ),
         models.CheckConstraint(
             condition=models.Q(LessThanOrEqual(Length("body"), POST_MAX_LENGTH)),
             name=f"{prefix}_body_max_length",
-            violation_error_message=f"At most {POST_MAX_LENGTH} characters.",
+            violation_error_message=format_lazy(_("At most {max_length} characters."), max_length=POST_MAX_LENGTH),
         ),
     ]
 
@@ -29,8 +32,8 @@ def body_constraints(prefix: str) -> list[models.CheckConstraint]:
 class Post(models.Model):
     """A post of 1 to 140 characters; deleted with its author."""
 
-    body = models.CharField(max_length=POST_MAX_LENGTH, help_text="1 to 140 characters, not only spaces.")
-    timestamp = models.DateTimeField(default=timezone.now, help_text="When it was posted (UTC); indexed.")
+    body = models.CharField(max_length=POST_MAX_LENGTH, help_text=_("1 to 140 characters, not only spaces."))
+    timestamp = models.DateTimeField(default=timezone.now, help_text=_("When it was posted (UTC); indexed."))
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts")
 
     class Meta:
@@ -52,8 +55,8 @@ class Message(models.Model):
 
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages_sent")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages_received")
-    body = models.CharField(max_length=POST_MAX_LENGTH, help_text="1 to 140 characters, not only spaces.")
-    timestamp = models.DateTimeField(default=timezone.now, help_text="When it was sent (UTC).")
+    body = models.CharField(max_length=POST_MAX_LENGTH, help_text=_("1 to 140 characters, not only spaces."))
+    timestamp = models.DateTimeField(default=timezone.now, help_text=_("When it was sent (UTC)."))
 
     class Meta:
         ordering = ["-timestamp", "-id"]
@@ -62,3 +65,44 @@ class Message(models.Model):
 
     def __str__(self):
         return Truncator(self.body).chars(50)
+
+
+class PostExport(models.Model):
+    """One "export my posts" job of a person: its progress while a worker runs it, then the file to download.
+
+    Its id is the task id the API and the pages show; the file is kept for its owner only (served by a
+    view that checks the owner, never from a public folder). Deleted with its owner.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting for a worker")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="post_exports")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    message = models.CharField(max_length=200, blank=True, help_text="Why it failed, or a note on the result.")
+    file = models.FileField(upload_to="exports/", blank=True)
+    task_id = models.CharField(max_length=64, blank=True, help_text="The task backend's id for the job.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now, help_text="Last change of status or progress.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="posts_export_user_created")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="posts_export_progress_max_100"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} {self.created_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE

@@ -4,9 +4,10 @@ from datetime import datetime
 
 from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
+from django.urls import reverse
 
 from accounts.models import Follow, User
-from posts.models import Message, Post
+from posts.models import Message, Post, PostExport
 
 
 def post_list(*, author: User | None = None) -> QuerySet[Post]:
@@ -54,12 +55,37 @@ def messages_received(*, user: User) -> QuerySet[Message]:
 def notifications_for_user(*, user: User, since: datetime | None = None) -> list[dict]:
     """What changed for `user` after `since`: [{name, data, timestamp}], timestamps in seconds since the epoch.
 
-    Today: "unread_message_count", which changes when a message arrives or the messages page is opened.
+    "unread_message_count" changes when a message arrives or the messages page is opened;
+    "post_export" ({status, progress, message, download}) whenever the person's latest export moves.
+    Two queries.
     """
     read_time = user.last_message_read_time
     unread = Count("pk", filter=Q(timestamp__gt=read_time)) if read_time else Count("pk")
     totals = Message.objects.filter(recipient=user).aggregate(latest=Max("timestamp"), unread=unread)
     changed_at = max(filter(None, [totals["latest"], read_time]), default=None)
-    if changed_at is None or (since is not None and changed_at <= since):
-        return []
-    return [{"name": "unread_message_count", "data": totals["unread"], "timestamp": changed_at.timestamp()}]
+    items = []
+    if changed_at is not None and (since is None or changed_at > since):
+        items.append({"name": "unread_message_count", "data": totals["unread"], "timestamp": changed_at.timestamp()})
+    export = post_export_latest(user=user)
+    if export is not None and (since is None or export.updated_at > since):
+        items.append(
+            {"name": "post_export", "data": post_export_state(export), "timestamp": export.updated_at.timestamp()}
+        )
+    return items
+
+
+def post_export_latest(*, user: User) -> PostExport | None:
+    """The person's most recent export, if any."""
+    return PostExport.objects.filter(user=user).order_by("-created_at").first()
+
+
+def post_export_state(export: PostExport) -> dict:
+    """What the navigation shows of an export: {status, label, progress, message, download (a URL or None)}."""
+    done = export.status == PostExport.Status.DONE and export.file
+    return {
+        "status": export.status,
+        "label": str(export.get_status_display()),
+        "progress": export.progress,
+        "message": export.message,
+        "download": reverse("api:task-download", kwargs={"pk": export.pk}) if done else None,
+    }

@@ -9,4 +9,5 @@ urlpatterns = [
     path("send_message/<str:username>/", views.send_message, name="send_message"),
     path("messages/", views.message_list, name="messages"),
     path("notifications/", views.notifications, name="notifications"),
+    path("export/", views.export_start, name="export_start"),
 ]

@@ -5,10 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.models import User
 from posts import selectors, services
+from posts.exports import ExportInProgress, post_export_start
 from posts.forms import MessageForm, PostForm
 from project.pages import add_service_errors, paginate
 
@@ -24,23 +26,23 @@ def index(request):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Your post is live.")
+            messages.success(request, _("Your post is live."))
             return redirect("index")
     page = paginate(request, selectors.feed_for_user(user=request.user))
-    return render(request, "posts/index.html", {"form": form, "page": page, "title": "Home"})
+    return render(request, "posts/index.html", {"form": form, "page": page, "title": _("Home")})
 
 
 @require_safe
 def explore(request):
     page = paginate(request, selectors.post_list())
-    return render(request, "posts/explore.html", {"page": page, "title": "Explore"})
+    return render(request, "posts/explore.html", {"page": page, "title": _("Explore")})
 
 
 @require_safe
 def search(request):
     query = request.GET.get("q", "").strip()
     page = paginate(request, selectors.post_search(query=query))
-    return render(request, "posts/search.html", {"page": page, "query": query, "title": "Search"})
+    return render(request, "posts/search.html", {"page": page, "query": query, "title": _("Search")})
 
 
 @login_required
@@ -53,7 +55,8 @@ def send_message(request, username: str):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"Your message to {recipient.username} has been sent.")
+            sent = _("Your message to %(username)s has been sent.") % {"username": recipient.username}
+            messages.success(request, sent)
             return redirect("profile", username=recipient.username)
     return render(request, "posts/send_message.html", {"form": form, "recipient": recipient})
 
@@ -64,7 +67,7 @@ def message_list(request):
     """Received messages, newest first; opening the page marks them read."""
     services.messages_mark_read(user=request.user)
     page = paginate(request, selectors.messages_received(user=request.user))
-    return render(request, "posts/messages.html", {"page": page, "title": "Messages"})
+    return render(request, "posts/messages.html", {"page": page, "title": _("Messages")})
 
 
 @login_required
@@ -74,5 +77,21 @@ def notifications(request):
     try:
         since = datetime.fromtimestamp(float(request.GET.get("since", 0)), tz=UTC)
     except (ValueError, OverflowError, OSError):
-        return JsonResponse({"detail": "since must be a number of seconds since the epoch."}, status=400)
+        return JsonResponse({"detail": _("since must be a number of seconds since the epoch.")}, status=400)
     return JsonResponse(selectors.notifications_for_user(user=request.user, since=since), safe=False)
+
+
+@login_required
+@require_POST
+def export_start(request):
+    """Export my posts (from the profile page): start the background job; the navigation shows its progress."""
+    try:
+        post_export_start(user=request.user)
+    except ExportInProgress as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Your export has started. Its progress shows in the navigation; it waits until a worker runs it."),
+        )
+    return redirect("profile", username=request.user.username)

@@ -1,14 +1,19 @@
 """What every API view shares: pagination, permissions, error answers and a nested related field."""
 
+import math
 from collections import defaultdict
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError
-from rest_framework import permissions, serializers, status
-from rest_framework.exceptions import ValidationError
+from django.http import Http404
+from django.utils.translation import gettext, ngettext
+from rest_framework import exceptions, permissions, serializers, status
+from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -31,16 +36,20 @@ class IsStaffOrReadOnly(permissions.BasePermission):
 
 
 class IsOwnerOrStaff(permissions.BasePermission):
-    """Reading is open; changing an object is for its owner or staff.
+    """Reading is open; changing an object is for its owner or staff (a superuser's account: superusers only).
 
     The owner's id is the object's attribute named by the view's `owner_id_field` ("pk" for a person,
     "author_id" for a post).
     """
 
     def has_object_permission(self, request, view, obj):
-        if request.method in permissions.SAFE_METHODS or request.user.is_staff:
+        user = request.user
+        if request.method in permissions.SAFE_METHODS or getattr(obj, view.owner_id_field) == user.pk:
             return True
-        return getattr(obj, view.owner_id_field) == request.user.pk
+        if not user.is_staff:
+            return False
+        # Staff change other people's things, but not a superuser's account (its email is the way into it).
+        return user.is_superuser or not getattr(obj, "is_superuser", False)
 
 
 class DetailWithoutFilters:
@@ -59,12 +68,40 @@ class DetailWithoutFilters:
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus: Django's ValidationError → 400 and a blocked delete (PROTECT) → 409."""
+    """DRF's handler, plus: Django's ValidationError → 400 and a blocked delete (PROTECT) → 409.
+
+    Every 400 for invalid input is an object of field or non_field_errors → messages, as the schema and
+    the README say: a bare list (DRF's search filter on a NUL character) and Django's "__all__" (a model
+    constraint, such as a username taken in another letter case) both go under non_field_errors.
+    """
     if isinstance(exc, DjangoValidationError):
-        exc = ValidationError(as_serializer_error(exc))
+        detail = as_serializer_error(exc)
+        if NON_FIELD_ERRORS in detail:
+            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+        exc = ValidationError(detail)
+    if isinstance(exc, ValidationError) and not isinstance(exc.detail, dict):
+        exc = ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.detail})
     if isinstance(exc, ProtectedError):
         return Response(protected_error_body(exc), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()  # "Not found.", translated; get_object_or_404's "No User matches …" never is
+    if isinstance(exc, exceptions.Throttled) and not isinstance(exc, Throttled):
+        exc = Throttled(wait=exc.wait)  # a throttle class's 429 (DRF's view.throttled passes the wait alone)
     return drf_exception_handler(exc, context)
+
+
+class Throttled(exceptions.Throttled):
+    """DRF's 429 with "Expected available in N seconds." in the reader's language too.
+
+    DRF formats that sentence before looking up its translation, so the lookup never matches.
+    """
+
+    def __init__(self, wait=None, detail=None, code=None):
+        super().__init__(detail=detail, code=code)
+        if wait is not None:
+            self.wait = math.ceil(wait)
+            extra = ngettext("Expected available in {wait} second.", "Expected available in {wait} seconds.", self.wait)
+            self.detail = ErrorDetail(f"{self.detail} {extra.format(wait=self.wait)}", self.detail.code)
 
 
 def protected_error_body(exc: ProtectedError) -> dict:
@@ -74,7 +111,8 @@ def protected_error_body(exc: ProtectedError) -> dict:
         blocked_by[obj._meta.model_name].append(obj.pk)
     names = ", ".join(sorted(blocked_by))
     return {
-        "detail": f"Cannot delete: it is still used by {names}. Remove or reassign those first.",
+        "detail": gettext("Cannot delete: it is still used by %(names)s. Remove or reassign those first.")
+        % {"names": names},
         "blocked_by": {model: sorted(ids) for model, ids in blocked_by.items()},
     }
 

@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound
 import project.schema  # noqa: F401  (registers the schema extensions)
 from accounts.api.views import TokenView, UserViewSet
 from organization.api.views import CadreViewSet, DepartmentViewSet, DesignationViewSet, UnitViewSet
-from posts.api.views import FeedView, PostViewSet
+from posts.api.views import FeedView, PostExportViewSet, PostViewSet
 
 
 class APIRootView(routers.APIRootView):
@@ -39,6 +39,7 @@ router.register("departments", DepartmentViewSet, basename="department")
 router.register("units", UnitViewSet, basename="unit")
 router.register("cadres", CadreViewSet, basename="cadre")
 router.register("designations", DesignationViewSet, basename="designation")
+router.register("tasks", PostExportViewSet, basename="task")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

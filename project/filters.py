@@ -5,6 +5,7 @@ import datetime
 import django_filters
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
 
@@ -30,7 +31,7 @@ class UTCIsoDateTimeField(IsoDateTimeField):
             parsed = super().to_python(value)
             return parsed.astimezone(datetime.UTC) if parsed else parsed
         except OverflowError as exc:
-            raise ValidationError("Enter a date/time between the years 1 and 9999 (UTC).", code="invalid") from exc
+            raise ValidationError(_("Enter a date/time between the years 1 and 9999 (UTC)."), code="invalid") from exc
 
 
 class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

@@ -45,6 +45,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "bootstrap",  # django-bootstrap-static: Bootstrap's CSS and JS, served locally
+    "import_export",  # spreadsheet import and export in the admin
+    "simple_history",  # who changed what and when
+    "django_tasks",  # the Django 6 tasks API (@task, .enqueue()) on 5.2
+    "django_tasks_db",  # the default task backend: jobs in the database, run by `manage.py db_worker`
     "accounts",
     "organization",
     "posts",
@@ -52,11 +56,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "project.middleware.DatabaseUnavailableMiddleware",  # outermost process_exception: the last resort
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the language: cookie, then Accept-Language, then English
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.UserLanguageMiddleware",  # a signed-in person's saved language wins over both
+    "simple_history.middleware.HistoryRequestMiddleware",  # history records get the request's user
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.LastSeenMiddleware",
@@ -73,6 +81,7 @@ TEMPLATES = [
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
+                "django.template.context_processors.i18n",
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
@@ -99,7 +108,9 @@ else:
 if _db["ENGINE"] == "django.db.backends.mysql":
     _db.setdefault("OPTIONS", {}).update({"charset": "utf8mb4", "init_command": "SET sql_mode='STRICT_TRANS_TABLES'"})
     # A case-insensitive collation: unique username/email stay unique in any letter case.
-    _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+    # uca1400 "as_ci" (MariaDB 10.10+): case-insensitive like PostgreSQL's LOWER(), but accents, ß and
+    # emoji stay distinct (unicode_ci folds them, so names distinct elsewhere would collide here).
+    _db["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_uca1400_nopad_as_ci"}
     # MariaDB cannot index expressions such as Lower("email"); the case-insensitive collation
     # together with the plain unique columns gives the same guarantee there.
     SILENCED_SYSTEM_CHECKS = ["models.W044"]
@@ -121,6 +132,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Users and passwords ----------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
+# ModelBackend with the sign-in failure limit: the site, the API token, the admin and the browsable API alike.
+AUTHENTICATION_BACKENDS = ["accounts.signin_guard.GuardedModelBackend"]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -146,6 +159,8 @@ LAST_SEEN_INTERVAL = 60  # seconds: last_seen is written at most this often per 
 # --- Internationalization ---------------------------------------------------
 
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("hi", "हिन्दी")]  # each named in its own language, for the switcher
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -176,6 +191,33 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 # Sessions in the database by default; with a shared Redis CACHE_URL, "…backends.cached_db" saves a query.
 SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.db")
+
+# --- Background tasks and their files ----------------------------------------------
+# TASKS_BACKEND: "database" (default; `manage.py db_worker` runs the jobs, on any of the three
+# engines), "rq" (Redis at REDIS_URL; `manage.py rqworker --job-class django_tasks_rq.Job`) or
+# "immediate" (run at once, inside the request: for tests and demos).
+
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="database")
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, not {TASKS_BACKEND!r}.")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+if TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": env.str("REDIS_URL", default="redis://127.0.0.1:6379/0"), "DEFAULT_TIMEOUT": 600}}
+
+# Uploaded and generated files (post exports). Never served as a public folder: a view checks the owner.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+POST_EXPORT_CHUNK = 500  # posts written between two progress updates
+# An admin import keeps its file between the preview and the confirmation: on several nodes, set
+# import_export.tmp_storages.CacheStorage (with a shared Redis CACHE_URL) so either node finds it.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = env.str(
+    "IMPORT_EXPORT_TMP_STORAGE_CLASS", default="import_export.tmp_storages.TempFolderStorage"
+)
 
 # --- REST framework -----------------------------------------------------------
 

@@ -16,3 +16,6 @@ urlpatterns = [
     path("", include("posts.urls")),
     path("", include("organization.urls")),
 ]
+
+# A database outage raised outside a view (middleware, after the response) is a 503 too, not a 500.
+handler500 = "project.middleware.server_error"

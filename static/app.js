@@ -13,14 +13,17 @@
   }
   titleTimes(document);
 
-  // Character counter: <textarea maxlength data-counter> + <span data-counter-for="id">.
+  // Character counter: <textarea maxlength data-counter> + <span data-counter-for="id">; its texts, in the page's
+  // language, are the span's data-counter-one (for 1) and data-counter-other ("{count}" is the number left).
   document.querySelectorAll("[data-counter-for]").forEach(function (counter) {
     var field = document.getElementById(counter.dataset.counterFor);
     if (!field) return;
     var max = parseInt(field.getAttribute("maxlength"), 10) || 140;
+    var one = counter.dataset.counterOne || "{count} character left";
+    var other = counter.dataset.counterOther || "{count} characters left";
     function update() {
       var left = max - field.value.length;
-      counter.textContent = left + " characters left";
+      counter.textContent = (left === 1 ? one : other).replace("{count}", left);
       counter.classList.toggle("counter-over", left < 0);
     }
     field.addEventListener("input", update);

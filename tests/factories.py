@@ -5,7 +5,7 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import Follow, User
 from organization.models import Cadre, Department, Designation, Unit
-from posts.models import Message, Post
+from posts.models import Message, Post, PostExport
 
 
 class CadreFactory(DjangoModelFactory):
@@ -77,3 +77,10 @@ class MessageFactory(DjangoModelFactory):
     body = factory.Faker("text", max_nb_chars=140)
     sender = factory.SubFactory(UserFactory)
     recipient = factory.SubFactory(UserFactory)
+
+
+class PostExportFactory(DjangoModelFactory):
+    class Meta:
+        model = PostExport
+
+    user = factory.SubFactory(UserFactory)

@@ -52,15 +52,15 @@ class UserSerializer(UserSummarySerializer):
     department = NestedPrimaryKeyField(read_only=True, allow_null=True)
     unit = NestedPrimaryKeyField(read_only=True, allow_null=True)
     designation = NestedPrimaryKeyField(read_only=True, allow_null=True)
-    last_seen = serializers.DateTimeField(read_only=True, default_timezone=datetime.UTC)
+    last_seen = serializers.DateTimeField(read_only=True, allow_null=True, default_timezone=datetime.UTC)
     # Private fields: null unless the viewer is this person or staff.
     email = serializers.EmailField(read_only=True, allow_null=True)
     employee_id = serializers.CharField(read_only=True, allow_null=True)
     mobile = serializers.CharField(read_only=True, allow_null=True)
     mobile2 = serializers.CharField(read_only=True, allow_null=True)
     mobile3 = serializers.CharField(read_only=True, allow_null=True)
-    email2 = serializers.EmailField(read_only=True, allow_null=True)
-    email3 = serializers.EmailField(read_only=True, allow_null=True)
+    email2 = serializers.EmailField(read_only=True, allow_null=True, allow_blank=True)  # "" when not set
+    email3 = serializers.EmailField(read_only=True, allow_null=True, allow_blank=True)  # "" when not set
     office_address = serializers.CharField(read_only=True, allow_null=True)
     post_count = serializers.IntegerField(read_only=True)
     follower_count = serializers.IntegerField(read_only=True)

@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
-from rest_framework.exceptions import Throttled
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -15,10 +15,15 @@ from accounts.api.filtersets import UserFilter
 from accounts.api.serializers import UserRegisterSerializer, UserSerializer, UserUpdateSerializer
 from accounts.models import User
 from accounts.selectors import user_list
-from accounts.signin_guard import signin_blocked, signin_failed, signin_succeeded
-from project.api import DetailWithoutFilters, IsOwnerOrStaff
+from accounts.signin_guard import signin_blocked
+from posts.api.serializers import PostExportSerializer
+from posts.exports import ExportInProgress, post_export_start
+from project.api import DetailWithoutFilters, IsOwnerOrStaff, Throttled
 
 TokenSerializer = inline_serializer("Token", {"token": serializers.CharField()})
+ExportConflictSerializer = inline_serializer(
+    "ExportConflict", {"detail": serializers.CharField(), "task": serializers.UUIDField()}
+)
 
 
 class CredentialsSerializer(serializers.Serializer):
@@ -28,12 +33,10 @@ class CredentialsSerializer(serializers.Serializer):
     def validate(self, attrs):
         request, username = self.context["request"], attrs["username"]
         if signin_blocked(request, username):
-            raise Throttled(wait=settings.SIGNIN_FAILURE_WINDOW, detail="Too many failed sign-in attempts.")
-        user = authenticate(request, username=username, password=attrs["password"])
+            raise Throttled(wait=settings.SIGNIN_FAILURE_WINDOW, detail=_("Too many failed sign-in attempts."))
+        user = authenticate(request, username=username, password=attrs["password"])  # counts failures
         if user is None:
-            signin_failed(request, username)
-            raise serializers.ValidationError("Unable to sign in with the given username and password.")
-        signin_succeeded(request, username)
+            raise serializers.ValidationError(_("Unable to sign in with the given username and password."))
         attrs["user"] = user
         return attrs
 
@@ -85,14 +88,16 @@ class UserViewSet(
     def get_permissions(self):
         if self.action == "create":
             return [permissions.AllowAny()]
-        if self.action in ("me", "follow"):
+        if self.action in ("me", "follow", "export"):
             return [permissions.IsAuthenticated()]
         return [permissions.IsAuthenticatedOrReadOnly(), IsOwnerOrStaff()]
 
     def create(self, request, *args, **kwargs):
         serializer = UserRegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = services.user_register(**serializer.validated_data)
+        # Whoever adds a person while signed in is their creator; people who register themselves have none.
+        added_by = {"created_by": request.user} if request.user.is_authenticated else {}
+        user = services.user_register(**serializer.validated_data, **added_by)
         return Response(self._show(user, viewer=user), status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -110,6 +115,24 @@ class UserViewSet(
     def me(self, request):
         """The signed-in person."""
         return Response(self._show(request.user))
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: OpenApiResponse(PostExportSerializer, description="Started: poll /api/tasks/{id}/"),
+            409: OpenApiResponse(ExportConflictSerializer, description="An export is already under way"),
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="me/export")
+    def export(self, request):
+        """Export my posts: a background task writes them to JSON and CSV, keeps the file and mails it."""
+        try:
+            export = post_export_start(user=request.user)
+        except ExportInProgress as exc:
+            return Response({"detail": str(exc), "task": str(exc.export.pk)}, status=status.HTTP_409_CONFLICT)
+        export.refresh_from_db()  # the immediate backend may have run it already
+        data = PostExportSerializer(export, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         methods=["POST"],

@@ -1,17 +1,31 @@
 from django.contrib.auth import get_user_model
+from django.db.models import Value
+from django.db.models.functions import Lower
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
-from organization.models import Cadre, Department, Designation, Unit
+from organization.models import NAME_TAKEN, Cadre, Department, Designation, Unit
 from project.api import NestedPrimaryKeyField
 
 User = get_user_model()
 
 
+class LowerUniqueValidator(UniqueValidator):
+    """Unique as the database's index sees it: LOWER(name), the expression of the unique constraint.
+
+    Not `iexact`, which PostgreSQL runs as UPPER() = UPPER(): the Kelvin sign (U+212A) and the dotted
+    capital I (U+0130) upper-case to themselves but lower-case to "k" and "i", so a name spelled with one
+    passed that check and then broke the index (an IntegrityError, a 500).
+    """
+
+    def filter_queryset(self, value, queryset, field_name):
+        return queryset.annotate(_name_lower=Lower(field_name)).filter(_name_lower=Lower(Value(value)))
+
+
 def name_unique_in_any_case(model) -> dict:
     """extra_kwargs: the name is checked like the database does, in any letter case."""
-    message = f"A {model._meta.verbose_name} with that name already exists."
-    return {"name": {"validators": [UniqueValidator(model.objects.all(), message=message, lookup="iexact")]}}
+    message = NAME_TAKEN[model._meta.model_name]
+    return {"name": {"validators": [LowerUniqueValidator(model.objects.all(), message=message)]}}
 
 
 def heads_field():

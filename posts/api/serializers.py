@@ -1,9 +1,10 @@
 import datetime
 
+from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer, user_summary, utc_iso
-from posts.models import Post
+from posts.models import Post, PostExport
 
 
 class PostSerializer(serializers.ModelSerializer):
@@ -26,3 +27,23 @@ class PostSerializer(serializers.ModelSerializer):
             "timestamp": utc_iso(post.timestamp),
             "author": user_summary(post.author, self.context.get("request")),
         }
+
+
+class PostExportSerializer(serializers.ModelSerializer):
+    """An export job as its owner sees it: status, percent done and, when done, where to download it."""
+
+    created_at = serializers.DateTimeField(read_only=True, default_timezone=datetime.UTC)
+    finished_at = serializers.DateTimeField(read_only=True, default_timezone=datetime.UTC, allow_null=True)
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PostExport
+        fields = ("id", "status", "progress", "message", "created_at", "finished_at", "download")
+        read_only_fields = fields
+
+    def get_download(self, export) -> str | None:
+        if export.status != PostExport.Status.DONE or not export.file:
+            return None
+        url = reverse("api:task-download", kwargs={"pk": export.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url

@@ -1,8 +1,14 @@
-from rest_framework import generics, permissions, viewsets
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, mixins, permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 
 from posts import services
 from posts.api.filtersets import PostFilter
-from posts.api.serializers import PostSerializer
+from posts.api.serializers import PostExportSerializer, PostSerializer
+from posts.models import PostExport
 from posts.selectors import feed_for_user, post_list
 from project.api import DetailWithoutFilters, IsOwnerOrStaff
 
@@ -37,3 +43,28 @@ class FeedView(generics.ListAPIView):
 
     def get_queryset(self):
         return feed_for_user(user=self.request.user)
+
+
+class PostExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Background tasks (today: "export my posts"), each visible to the person who started it only."""
+
+    serializer_class = PostExportSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filter_backends = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular's schema pass has no user
+            return PostExport.objects.none()
+        # Someone else's task is a 404, not a 403: its id says nothing to them.
+        return PostExport.objects.filter(user=self.request.user)
+
+    @extend_schema(
+        responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="posts.json + posts.csv")}
+    )
+    @action(detail=True)
+    def download(self, request, pk=None):
+        """The export's file (a ZIP of posts.json and posts.csv), once it is done."""
+        export = self.get_object()
+        if export.status != PostExport.Status.DONE or not export.file:
+            raise NotFound("This export has no file (yet).")
+        return FileResponse(export.file.open("rb"), as_attachment=True, filename=export.file.name.rsplit("/", 1)[-1])

@@ -22,6 +22,9 @@ PATHS = {
     "/api/users/{id}/followers/": {"get"},
     "/api/users/{id}/following/": {"get"},
     "/api/users/me/": {"get"},
+    "/api/users/me/export/": {"post"},
+    "/api/tasks/{id}/": {"get"},
+    "/api/tasks/{id}/download/": {"get"},
     "/api/posts/": {"get", "post"},
     "/api/posts/{id}/": {"get", "patch", "delete"},
     "/api/feed/": {"get"},
@@ -113,9 +116,9 @@ def test_every_operation_documents_the_errors_it_can_answer(schema):
     assert {key: codes for key, codes in missing.items() if codes} == {}
 
 
-def test_409_is_documented_on_blockable_deletes_only(schema):
+def test_409_is_documented_on_blockable_deletes_and_a_second_export_only(schema):
     assert {(path, method) for path, method, op in operations(schema) if "409" in op["responses"]} == (
-        BLOCKABLE_DELETES
+        BLOCKABLE_DELETES | {("/api/users/me/export/", "post")}
     )
     for path, method in BLOCKABLE_DELETES:
         assert "blocked_by" in schema["paths"][path][method]["responses"]["409"]["description"]

@@ -29,7 +29,7 @@ def register_data(**changes):
 
 def test_register_form_has_labelled_username_email_and_passwords(client):
     html = text(client.get("/accounts/register/"))
-    assert visible_field_names(html) == ["q", "username", "email", "password1", "password2"]
+    assert visible_field_names(html) == ["q", "language", "username", "email", "password1", "password2"]
     assert unlabelled_fields(html) == []
 
 
@@ -101,7 +101,7 @@ def test_register_while_signed_in_goes_home(signed_in, user):
 
 def test_login_form_has_labelled_username_password_and_remember_me(client):
     html = text(client.get("/accounts/login/"))
-    assert visible_field_names(html) == ["q", "username", "password", "remember_me"]
+    assert visible_field_names(html) == ["q", "language", "username", "password", "remember_me"]
     assert unlabelled_fields(html) == []
     assert 'href="/accounts/password_reset/"' in html
 

@@ -1,0 +1,166 @@
+"""Export my posts: start the job (one at a time per person), run it with progress, mail the file.
+
+`post_export_start` is what the page and the API call; the task in `posts.tasks` calls
+`post_export_run` in a worker. The file is a ZIP of posts.json (every field, exactly) and posts.csv
+(for spreadsheets: text that a spreadsheet would read as a formula is prefixed with a quote).
+"""
+
+import csv
+import io
+import json
+import logging
+import tempfile
+import zipfile
+
+from django.conf import settings
+from django.core.files import File
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import User
+from posts.models import Post, PostExport
+
+logger = logging.getLogger(__name__)
+
+CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportInProgress(Exception):
+    """The person already has an export waiting or running."""
+
+    message = gettext_lazy("An export of your posts is already under way; wait until it is done.")
+
+    def __init__(self, export: PostExport):
+        super().__init__(str(self.message))
+        self.export = export
+
+
+def post_export_start(*, user: User) -> PostExport:
+    """Create `user`'s export and enqueue its task once the row is committed.
+
+    Raises ExportInProgress when one is waiting or running: nothing new is created or enqueued. The
+    person's row is locked while checking, so two requests at once cannot both start one.
+    """
+    from posts.tasks import export_posts  # the task module imports this one
+
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        active = PostExport.objects.filter(user=user, status__in=PostExport.ACTIVE).first()
+        if active is not None:
+            raise ExportInProgress(active)
+        export = PostExport.objects.create(user=user)
+        transaction.on_commit(lambda: _enqueue(export, export_posts))
+    return export
+
+
+def _enqueue(export: PostExport, task) -> None:
+    """Hand the job to the task backend; if that fails (e.g. Redis is down), the export says so."""
+    try:
+        result = task.enqueue(str(export.pk))
+    except Exception:
+        logger.exception("could not enqueue post export %s", export.pk)
+        _finish(export, PostExport.Status.FAILED, _("The export could not be queued. Try again later."))
+        return
+    # The immediate backend has already run it; keep whatever the run wrote, add the backend's id.
+    PostExport.objects.filter(pk=export.pk).update(task_id=result.id)
+
+
+def post_export_run(*, export_id: str) -> PostExport:
+    """Write the person's posts into the export's file, reporting progress; mark it done or failed."""
+    export = PostExport.objects.select_related("user").get(pk=export_id)
+    if not export.is_active:
+        return export  # run twice (a retried job): the first run decided
+    _update(export, status=PostExport.Status.RUNNING, progress=0)
+    try:
+        with tempfile.TemporaryFile() as archive:
+            _write_archive(export, archive)
+            archive.seek(0)
+            export.file.save(_file_name(export), File(archive), save=False)
+        PostExport.objects.filter(pk=export.pk).update(file=export.file.name)
+    except Exception as exc:
+        logger.exception("post export %s failed", export.pk)
+        _finish(export, PostExport.Status.FAILED, _("The export failed: %(reason)s") % {"reason": _reason(exc)})
+        raise
+    note = _mail(export)
+    _finish(export, PostExport.Status.DONE, note)
+    return export
+
+
+def _write_archive(export: PostExport, archive) -> None:
+    posts = Post.objects.filter(author=export.user).order_by("timestamp", "pk").values_list("pk", "body", "timestamp")
+    total = posts.count()
+    text_file = {"mode": "w+", "newline": "", "encoding": "utf-8"}
+    with (
+        zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf,
+        tempfile.TemporaryFile(**text_file) as rows,
+    ):
+        table = csv.writer(rows)
+        table.writerow(["id", "timestamp", "body"])
+        with zf.open("posts.json", "w") as raw:
+            out = io.TextIOWrapper(raw, encoding="utf-8")
+            head = {"username": export.user.username, "exported_at": timezone.now().isoformat(), "count": total}
+            out.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "posts": [')
+            chunk = settings.POST_EXPORT_CHUNK
+            for done, (pk, body, timestamp) in enumerate(posts.iterator(chunk_size=chunk), start=1):
+                item = {"id": pk, "timestamp": timestamp.isoformat(), "body": body}
+                out.write(("," if done > 1 else "") + json.dumps(item, ensure_ascii=False))
+                table.writerow([pk, timestamp.isoformat(), _csv_safe(body)])
+                if done % chunk == 0:
+                    _update(export, progress=min(99, done * 100 // total))
+            out.write("]}")
+            out.flush()
+            out.detach()
+        rows.seek(0)
+        zf.writestr("posts.csv", rows.read())
+
+
+def _csv_safe(text: str) -> str:
+    """Spreadsheets run a cell that starts with = + - @ as a formula: make it plain text."""
+    return "'" + text if text.startswith(CSV_FORMULA_STARTS) else text
+
+
+def _file_name(export: PostExport) -> str:
+    return f"posts-{export.user.username}-{export.created_at:%Y%m%d-%H%M%S}.zip"
+
+
+def _mail(export: PostExport) -> str:
+    """Send the file to the person; returns a note for the export when it could not be sent."""
+    user = export.user
+    if not user.email:
+        return _("No email address on your profile: download the file from the site.")
+    message = EmailMessage(
+        subject=_("Your posts"),
+        body=_("Hello %(username)s,\n\nattached are your %(count)s posts, as JSON and as CSV.\n")
+        % {"username": user.username, "count": user.posts.count()},
+        to=[user.email],
+    )
+    export.file.open("rb")
+    try:
+        message.attach(_file_name(export), export.file.read(), "application/zip")
+    finally:
+        export.file.close()
+    try:
+        message.send()
+    except Exception:
+        logger.exception("could not mail post export %s", export.pk)
+        return _("The email could not be sent: download the file from the site.")
+    return ""
+
+
+def _reason(exc: Exception) -> str:
+    return (str(exc) or type(exc).__name__)[:150]
+
+
+def _update(export: PostExport, **fields) -> None:
+    for name, value in fields.items():
+        setattr(export, name, value)
+    export.updated_at = timezone.now()
+    PostExport.objects.filter(pk=export.pk).update(updated_at=export.updated_at, **fields)
+
+
+def _finish(export: PostExport, status: str, message: str) -> None:
+    progress = 100 if status == PostExport.Status.DONE else export.progress
+    _update(export, status=status, progress=progress, message=message[:200], finished_at=timezone.now())

@@ -1,0 +1,68 @@
+"""The database is unreachable (restart, failover, network): answer 503 with Retry-After, not a 500 page."""
+
+import logging
+import sys
+
+from django.contrib.auth.models import AnonymousUser
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from django.views import defaults
+
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+DETAIL = "The service is temporarily unavailable. Please try again in a few seconds."
+
+
+class DatabaseUnavailableMiddleware:
+    """Turn OperationalError / InterfaceError raised by a view into 503: JSON under /api/, a page elsewhere.
+
+    DRF views re-raise such errors (project.api.exception_handler leaves them alone), so they arrive here too.
+    Django's connection handling (CONN_HEALTH_CHECKS) drops the broken connection at the end of the request,
+    so the next request reconnects by itself once the database is back.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.error(
+            "Database unavailable, answered 503: %s %s (%s: %s)",
+            request.method,
+            request.path,
+            type(exception).__name__,
+            str(exception).strip().replace("\n", " "),
+            exc_info=logger.isEnabledFor(logging.DEBUG),
+        )
+        # A user that failed to load would be loaded again (and fail again, as a 500) by middleware that
+        # reads request.user on the way out, such as accounts.middleware.LastSeenMiddleware.
+        request.user = AnonymousUser()
+        return database_unavailable_response(request)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database outage raised outside any view (in a middleware, on the way out) is a 503 too.
+
+    Wire it with `handler500 = "project.middleware.server_error"` in the root URLconf. Django logs the error
+    (with its traceback) after this returns; anything else gets Django's own templated 500.
+    """
+    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        return database_unavailable_response(request)
+    return defaults.server_error(request)
+
+
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: {"detail": …} for the API, the standalone 503.html page (no database) otherwise."""
+    if request.path_info.startswith("/api/"):
+        response = JsonResponse({"detail": DETAIL}, status=503)
+    else:
+        # Rendered without the request: no context processor (user, messages) may touch the database.
+        response = HttpResponse(render_to_string("503.html", {"detail": DETAIL}), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
