@@ -60,15 +60,17 @@ def user_update(*, user: User, **fields) -> User:
     for name, value in fields.items():
         setattr(user, name, value)
     _check_free(user)
-    _full_clean(user)
-    user.save()
+    # Only what was asked is checked and written: a concurrent change of another field (its department
+    # deleted meanwhile, say) is neither an error here nor overwritten.
+    _full_clean(user, exclude=[f.name for f in User._meta.concrete_fields if f.name not in fields])
+    user.save(update_fields=list(fields))
     return user
 
 
-def _full_clean(user: User) -> None:
+def _full_clean(user: User, exclude: list[str] | None = None) -> None:
     """The model's checks; a name taken meanwhile (a concurrent write) is reported on its field, as when sequential."""
     try:
-        user.full_clean()
+        user.full_clean(exclude=exclude)
     except ValidationError:
         _check_free(user)
         raise

@@ -1,10 +1,11 @@
 """Reads about posts: lists and the feed."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Follow, User
 from posts.models import Message, Post, PostExport
@@ -67,11 +68,18 @@ def notifications_for_user(*, user: User, since: datetime | None = None) -> list
     if changed_at is not None and (since is None or changed_at > since):
         items.append({"name": "unread_message_count", "data": totals["unread"], "timestamp": changed_at.timestamp()})
     export = post_export_latest(user=user)
-    if export is not None and (since is None or export.updated_at > since):
+    if export is not None and _export_worth_showing(export) and (since is None or export.updated_at > since):
         items.append(
             {"name": "post_export", "data": post_export_state(export), "timestamp": export.updated_at.timestamp()}
         )
     return items
+
+
+EXPORT_SHOWN_FOR = timedelta(days=1)  # how long the navigation still shows a finished export
+
+
+def _export_worth_showing(export: PostExport) -> bool:
+    return export.is_active or export.finished_at is None or export.finished_at > timezone.now() - EXPORT_SHOWN_FOR
 
 
 def post_export_latest(*, user: User) -> PostExport | None:

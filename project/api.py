@@ -5,9 +5,10 @@ from collections import defaultdict
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.db.models import ProtectedError
 from django.http import Http404
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_noop, ngettext
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -67,8 +68,11 @@ class DetailWithoutFilters:
         return super().filter_queryset(queryset)
 
 
+CONCURRENT_CHANGE = gettext_noop("This conflicts with a change made at the same time. Reload and try again.")
+
+
 def exception_handler(exc, context):
-    """DRF's handler, plus: Django's ValidationError → 400 and a blocked delete (PROTECT) → 409.
+    """DRF's handler, plus: Django's ValidationError → 400, a blocked delete (PROTECT) and a lost race → 409.
 
     Every 400 for invalid input is an object of field or non_field_errors → messages, as the schema and
     the README say: a bare list (DRF's search filter on a NUL character) and Django's "__all__" (a model
@@ -83,6 +87,9 @@ def exception_handler(exc, context):
         exc = ValidationError({api_settings.NON_FIELD_ERRORS_KEY: exc.detail})
     if isinstance(exc, ProtectedError):
         return Response(protected_error_body(exc), status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, IntegrityError):
+        # Validation passed, then a concurrent write won at a database constraint: the request lost a race.
+        return Response({"detail": gettext(CONCURRENT_CHANGE)}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()  # "Not found.", translated; get_object_or_404's "No User matches …" never is
     if isinstance(exc, exceptions.Throttled) and not isinstance(exc, Throttled):

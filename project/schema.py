@@ -52,5 +52,9 @@ class AutoSchema(openapi.AutoSchema):
             errors["403"] = OpenApiResponse(ErrorSerializer, description="Not allowed for this user.")
         if "{" in self.path or self._is_list_view():
             errors["404"] = OpenApiResponse(ErrorSerializer, description="No such object (or page).")
+        if writes or self.method == "DELETE":
+            errors["409"] = OpenApiResponse(
+                ErrorSerializer, description="Lost a race: a change made at the same time conflicts; reload and retry."
+            )
         errors["429"] = OpenApiResponse(ErrorSerializer, description="Throttled; see the Retry-After header.")
         return errors

@@ -70,7 +70,24 @@
     link.addEventListener("mouseleave", scheduleHide);
   });
 
-  // Notifications: poll now and every few seconds; keep the unread-messages badge current.
+  // Export progress in the navigation: "Export: Waiting for a worker", "Export: Running 40 %", then a link.
+  var exportItem = document.getElementById("export-status");
+  function showExport(state) {
+    if (!exportItem) return;
+    var link = exportItem.querySelector("a");
+    exportItem.classList.remove("d-none");
+    if (state.download) {
+      link.textContent = exportItem.dataset.ready;
+      link.href = state.download;
+      return;
+    }
+    var text = exportItem.dataset.prefix + ": " + state.label;
+    if (state.status === "running") text += " " + state.progress + " %";
+    if (state.message) text += " (" + state.message + ")";
+    link.textContent = text;
+  }
+
+  // Notifications: poll now and every few seconds; keep the unread-messages badge and the export current.
   var url = document.body.dataset.notificationsUrl;
   var badge = document.getElementById("message-count");
   if (url && badge) {
@@ -81,6 +98,7 @@
         .then(function (notifications) {
           notifications.forEach(function (n) {
             since = Math.max(since, n.timestamp);
+            if (n.name === "post_export") showExport(n.data);
             if (n.name === "unread_message_count") {
               badge.textContent = n.data;
               badge.classList.toggle("d-none", n.data === 0);

@@ -185,3 +185,31 @@ def test_list_of_people_never_seen_matches_the_schema(api_client, client_for):
     data = client.get("/api/users/").json()
     assert None in [person["last_seen"] for person in data["results"]]
     assert _violations(_response_validator(api_client, "/api/users/"), data) == []
+
+
+def test_a_profile_change_keeps_a_department_deleted_meanwhile_detached(user):
+    """Found by the fuzzer (a 500): PATCH saved the whole stale row, department_id included, after a
+    concurrent delete had detached the person (SET_NULL): a foreign key violation. Now only the changed
+    fields are written."""
+    from accounts.models import User
+    from accounts.services import user_update
+    from organization.models import Department
+    from tests.factories import DepartmentFactory
+
+    department = DepartmentFactory()
+    User.objects.filter(pk=user.pk).update(department=department)
+    stale = User.objects.get(pk=user.pk)  # loaded with department_id, as the API view loads it
+    Department.objects.filter(pk=department.pk).delete()  # meanwhile: detaches the person
+    user_update(user=stale, about_me="Changed")
+    fresh = User.objects.get(pk=user.pk)
+    assert (fresh.about_me, fresh.department_id) == ("Changed", None)
+
+
+def test_a_write_that_loses_a_race_at_a_constraint_is_a_409_not_a_500():
+    from django.db import IntegrityError
+
+    from project.api import CONCURRENT_CHANGE, exception_handler
+
+    response = exception_handler(IntegrityError("duplicate key value violates unique constraint"), {})
+    assert response.status_code == 409
+    assert response.data == {"detail": CONCURRENT_CHANGE}

@@ -116,10 +116,9 @@ def test_every_operation_documents_the_errors_it_can_answer(schema):
     assert {key: codes for key, codes in missing.items() if codes} == {}
 
 
-def test_409_is_documented_on_blockable_deletes_and_a_second_export_only(schema):
-    assert {(path, method) for path, method, op in operations(schema) if "409" in op["responses"]} == (
-        BLOCKABLE_DELETES | {("/api/users/me/export/", "post")}
-    )
+def test_409_is_documented_on_every_write_and_says_blocked_by_on_blockable_deletes(schema):
+    writes = {(path, method) for path, method, op in operations(schema) if method in ("post", "put", "patch", "delete")}
+    assert {(path, method) for path, method, op in operations(schema) if "409" in op["responses"]} == writes
     for path, method in BLOCKABLE_DELETES:
         assert "blocked_by" in schema["paths"][path][method]["responses"]["409"]["description"]
 

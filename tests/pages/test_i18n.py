@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 
@@ -122,6 +123,19 @@ def test_a_saved_preference_costs_no_query(signed_in):
     """The middleware reads request.user, which LastSeenMiddleware loads on every request anyway."""
     plain, hindi = UserFactory(), UserFactory(language="hi")
     assert count_queries(signed_in(plain), "/explore/") == count_queries(signed_in(hindi), "/explore/")
+
+
+def test_a_database_that_is_down_is_still_a_503_not_a_500(client, monkeypatch):
+    """UserLanguageMiddleware reads request.user before the view; a database that is down stays a 503 there."""
+
+    def unreachable(request):
+        raise OperationalError("the database is down")
+
+    monkeypatch.setattr("django.contrib.auth.middleware.auth.get_user", unreachable)
+    response = client.get("/explore/", HTTP_ACCEPT_LANGUAGE="hi")
+    assert response.status_code == 503
+    assert _html_lang(response) == "hi"
+    assert '<h1 class="h3">कुछ समय के लिए उपलब्ध नहीं</h1>' in text(response)
 
 
 def test_signing_out_keeps_the_chosen_language(client):

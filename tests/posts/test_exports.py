@@ -192,3 +192,18 @@ def test_a_real_rq_worker_on_redis_runs_an_enqueued_export_to_completion(
     export = PostExport.objects.get(pk=task_id)
     assert (export.status, export.progress) == ("done", 100)
     connection.flushdb()
+
+
+@pytest.mark.django_db
+def test_the_navigation_forgets_an_export_finished_more_than_a_day_ago(immediate, author):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from posts.selectors import notifications_for_user
+
+    export = exports.post_export_start(user=author)
+    exports.post_export_run(export_id=str(export.pk))
+    assert [n["name"] for n in notifications_for_user(user=author)] == ["post_export"]
+    PostExport.objects.update(finished_at=timezone.now() - timedelta(days=2))
+    assert notifications_for_user(user=author) == []
