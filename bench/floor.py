@@ -51,6 +51,7 @@ USER_COLUMNS = [
     "about_me",
     "last_seen",
     "last_message_read_time",
+    "language",
     "department_id",
     "unit_id",
     "designation_id",

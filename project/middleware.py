@@ -7,12 +7,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy
 from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
-DETAIL = "The service is temporarily unavailable. Please try again in a few seconds."
+DETAIL = gettext_lazy("The service is temporarily unavailable. Please try again in a few seconds.")
 
 
 class DatabaseUnavailableMiddleware:
