@@ -6,6 +6,7 @@
 """
 
 import csv
+import datetime
 import io
 import json
 import logging
@@ -26,6 +27,7 @@ from posts.models import Post, PostExport
 logger = logging.getLogger(__name__)
 
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+RUNNING_SILENCE = datetime.timedelta(minutes=30)  # a running export reports every POST_EXPORT_CHUNK posts
 
 
 class ExportInProgress(Exception):
@@ -49,11 +51,22 @@ def post_export_start(*, user: User) -> PostExport:
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
         active = PostExport.objects.filter(user=user, status__in=PostExport.ACTIVE).first()
-        if active is not None:
+        if active is not None and _interrupted(active):
+            _finish(active, PostExport.Status.FAILED, _("The export was interrupted (its worker stopped)."))
+        elif active is not None:
             raise ExportInProgress(active)
         export = PostExport.objects.create(user=user)
         transaction.on_commit(lambda: _enqueue(export, export_posts))
     return export
+
+
+def _interrupted(export: PostExport) -> bool:
+    """A running export that has reported nothing for RUNNING_SILENCE lost its worker (killed, say).
+
+    A waiting one is never given up: it waits for a worker, however long that takes.
+    """
+    silent_since = timezone.now() - RUNNING_SILENCE
+    return export.status == PostExport.Status.RUNNING and export.updated_at < silent_since
 
 
 def _enqueue(export: PostExport, task) -> None:

@@ -248,7 +248,8 @@ def admin_url(key: str, s: Scenario) -> str:
     """A real URL of an admin route: its model's row, the accounts app, an unknown page for the catch-all."""
     row = s.admin_rows.get("/".join(key.split("/")[1:3]), s.owner)
     history = getattr(type(row), "history", None)  # django-simple-history's pages: /<object id>/history/<record>/
-    record = history.filter(pk=row.pk).latest().history_id if history else None
+    # The record's own pk is history_id; the row's id is a plain field of it.
+    record = history.filter(id=row.pk).latest().history_id if history else None
     values = {
         "object_id": row.pk,
         "id": row.pk,  # accounts/user/<id>/password/

@@ -101,6 +101,7 @@ def _fill() -> None:
 
     from accounts.models import Follow, User
     from organization.models import Cadre, Department, Designation, Unit
+    from posts.exports import post_export_start
     from posts.models import Message, Post
 
     emoji_140 = ("👩🏽‍⚕️ Ünïcödé ✓ " * 20)[:140]
@@ -169,6 +170,8 @@ def _fill() -> None:
             action_time=MICROSECOND_TIMES[3],
         )
         LogEntry.objects.create(user=elodie, content_type=None, object_repr="", action_flag=CHANGE)
+    # An export waiting for a worker: its row and its job's row (the database task backend, on commit).
+    post_export_start(user=elodie)
 
 
 def _plain(value):
@@ -225,11 +228,13 @@ def _probe() -> dict[str, str]:
     from django.contrib.sessions.backends.db import SessionStore
     from django.contrib.sessions.models import Session
     from django.db import models, transaction
+    from django_tasks_db.models import DBTaskResult
     from rest_framework.authtoken.models import Token
 
     from accounts.models import Follow, User
     from organization.models import Cadre, Department, Designation, Unit
-    from posts.models import Message, Post
+    from posts.models import Message, Post, PostExport
+    from posts.tasks import export_posts
 
     n = itertools.count()
     post_type = ContentType.objects.get_for_model(Post)
@@ -286,6 +291,11 @@ def _probe() -> dict[str, str]:
         ),
         Session: session,
         Token: lambda: Token.objects.create(user=person()),
+        PostExport: lambda: PostExport.objects.create(user=person()),
+        # A job row, as enqueueing makes it (the database task backend; no worker runs it here).
+        DBTaskResult: lambda: DBTaskResult.objects.get(
+            id=export_posts.enqueue(str(PostExport.objects.create(user=person()).pk)).id
+        ),
     }
 
     def recorded_by(historical):
@@ -309,14 +319,14 @@ def _probe() -> dict[str, str]:
         if make is None:
             outcome[table] = "this probe cannot make a row here yet: teach _probe"
             continue
-        highest = model._base_manager.aggregate(highest=models.Max("pk"))["highest"]
+        numbered = isinstance(model._meta.pk, models.AutoField)  # UUID keys have no sequence to fall behind
+        highest = model._base_manager.aggregate(highest=models.Max("pk"))["highest"] if numbered else None
         try:
             with transaction.atomic():
                 row = make()
         except Exception as exc:
             outcome[table] = f"{type(exc).__name__}: {exc}"
             continue
-        numbered = isinstance(model._meta.pk, models.AutoField)
         outcome[table] = "ok" if not numbered or highest is None or row.pk > highest else f"id {row.pk} ≤ {highest}"
     return outcome
 

@@ -207,3 +207,21 @@ def test_the_navigation_forgets_an_export_finished_more_than_a_day_ago(immediate
     assert [n["name"] for n in notifications_for_user(user=author)] == ["post_export"]
     PostExport.objects.update(finished_at=timezone.now() - timedelta(days=2))
     assert notifications_for_user(user=author) == []
+
+
+@pytest.mark.django_db
+def test_a_running_export_whose_worker_died_does_not_block_a_new_one(settings, author):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.TASKS = DATABASE
+    stuck = exports.post_export_start(user=author)
+    PostExport.objects.filter(pk=stuck.pk).update(status="running", progress=40)
+    with pytest.raises(exports.ExportInProgress):  # still reporting: a second one waits
+        exports.post_export_start(user=author)
+    PostExport.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    fresh = exports.post_export_start(user=author)
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.progress) == ("failed", 40) and "interrupted" in stuck.message
+    assert fresh.status == "queued"
