@@ -64,12 +64,14 @@ USER_SELECT = ", ".join(f'"accounts_user"."{c}"' for c in USER_COLUMNS)
 
 POST_COLUMNS = ("id", "body", "timestamp", "author_id")
 POST_SELECT = ", ".join(f'"posts_post"."{c}"' for c in POST_COLUMNS)
-# A post row: the post's 4 columns, then its author's user columns.
+# A post row: the post's 4 columns, then its author's id and username (all Django loads of the author).
 P_AUTHOR = len(POST_COLUMNS)
+AUTHOR_COLUMNS = ("id", "username")
+A = {name: i for i, name in enumerate(AUTHOR_COLUMNS)}  # column index in a post row's author part
 
 SQL_POST_COUNT = 'SELECT COUNT(*) AS "__count" FROM "posts_post"'
 SQL_POST_PAGE = (
-    f'SELECT {POST_SELECT}, {USER_SELECT} FROM "posts_post" '
+    f"SELECT {POST_SELECT}, " + ", ".join(f'"accounts_user"."{c}"' for c in AUTHOR_COLUMNS) + ' FROM "posts_post" '
     'INNER JOIN "accounts_user" ON ("posts_post"."author_id" = "accounts_user"."id")'
 )
 SQL_AUTHOR_POSTS = f'SELECT {POST_SELECT} FROM "posts_post"'
@@ -244,8 +246,8 @@ class Page:
 
 
 def user_summary(row, offset: int, base: str) -> dict:
-    pk = row[offset + U["id"]]
-    return {"id": pk, "username": row[offset + U["username"]], "avatar": f"{base}/avatar/{pk}.svg"}
+    pk = row[offset + A["id"]]
+    return {"id": pk, "username": row[offset + A["username"]], "avatar": f"{base}/avatar/{pk}.svg"}
 
 
 def post_json(row, base: str) -> dict:
@@ -383,9 +385,9 @@ E = html.escape
 
 def html_posts(page: Page) -> str:
     items = "".join(
-        f'<article><a href="/user/{E(r[P_AUTHOR + U["username"]])}/"><img src="/avatar/{r[3]}.svg" alt="" '
-        f'width="48" height="48"></a> <a href="/user/{E(r[P_AUTHOR + U["username"]])}/">'
-        f'{E(r[P_AUTHOR + U["username"]])}</a> <time datetime="{r[2].isoformat()}">{r[2]:%Y-%m-%d %H:%M}</time>'
+        f'<article><a href="/user/{E(r[P_AUTHOR + A["username"]])}/"><img src="/avatar/{r[3]}.svg" alt="" '
+        f'width="48" height="48"></a> <a href="/user/{E(r[P_AUTHOR + A["username"]])}/">'
+        f'{E(r[P_AUTHOR + A["username"]])}</a> <time datetime="{r[2].isoformat()}">{r[2]:%Y-%m-%d %H:%M}</time>'
         f"<p>{E(r[1])}</p></article>\n"
         for r in page.rows
     )
@@ -437,7 +439,7 @@ def page_profile(environ, params, username: str):
     pid = person[U["id"]]
     # Like Django: the person's post count pages the posts, and the page has no join (the author is the person).
     page = Page(params, HTML_PAGE_SIZE, person[L_COUNTS], None, SQL_AUTHOR_POSTS + AUTHOR_WHERE + POST_ORDER, (pid,))
-    page.rows = [row + person[: len(USER_COLUMNS)] for row in page.rows]
+    page.rows = [row + tuple(person[U[c]] for c in AUTHOR_COLUMNS) for row in page.rows]
     org = " · ".join(E(person[i + 1]) for i in (org_start + 8, org_start + 4, org_start) if person[i] is not None)
     follow = ""
     if viewer is not None and viewer_id != pid:
