@@ -14,7 +14,7 @@ import tempfile
 import zipfile
 
 from django.conf import settings
-from django.core.files import File
+from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
@@ -89,20 +89,22 @@ def post_export_run(*, export_id: str) -> PostExport:
     _update(export, status=PostExport.Status.RUNNING, progress=0)
     try:
         with tempfile.TemporaryFile() as archive:
-            _write_archive(export, archive)
+            count = _write_archive(export, archive)
             archive.seek(0)
-            export.file.save(_file_name(export), File(archive), save=False)
+            content = archive.read()
+        export.file.save(_file_name(export), ContentFile(content), save=False)
         PostExport.objects.filter(pk=export.pk).update(file=export.file.name)
     except Exception as exc:
         logger.exception("post export %s failed", export.pk)
         _finish(export, PostExport.Status.FAILED, _("The export failed: %(reason)s") % {"reason": _reason(exc)})
         raise
-    note = _mail(export)
+    note = _mail(export, content, count)
     _finish(export, PostExport.Status.DONE, note)
     return export
 
 
-def _write_archive(export: PostExport, archive) -> None:
+def _write_archive(export: PostExport, archive) -> int:
+    """Write posts.json and posts.csv into the ZIP `archive`; returns how many posts it holds."""
     posts = Post.objects.filter(author=export.user).order_by("timestamp", "pk").values_list("pk", "body", "timestamp")
     total = posts.count()
     text_file = {"mode": "w+", "newline": "", "encoding": "utf-8"}
@@ -128,6 +130,7 @@ def _write_archive(export: PostExport, archive) -> None:
             out.detach()
         rows.seek(0)
         zf.writestr("posts.csv", rows.read())
+    return total
 
 
 def _csv_safe(text: str) -> str:
@@ -139,22 +142,18 @@ def _file_name(export: PostExport) -> str:
     return f"posts-{export.user.username}-{export.created_at:%Y%m%d-%H%M%S}.zip"
 
 
-def _mail(export: PostExport) -> str:
-    """Send the file to the person; returns a note for the export when it could not be sent."""
+def _mail(export: PostExport, content: bytes, count: int) -> str:
+    """Send the file (`content`, `count` posts) to the person; returns a note for the export when it was not sent."""
     user = export.user
     if not user.email:
         return _("No email address on your profile: download the file from the site.")
     message = EmailMessage(
         subject=_("Your posts"),
         body=_("Hello %(username)s,\n\nattached are your %(count)s posts, as JSON and as CSV.\n")
-        % {"username": user.username, "count": user.posts.count()},
+        % {"username": user.username, "count": count},
         to=[user.email],
     )
-    export.file.open("rb")
-    try:
-        message.attach(_file_name(export), export.file.read(), "application/zip")
-    finally:
-        export.file.close()
+    message.attach(_file_name(export), content, "application/zip")
     try:
         message.send()
     except Exception:

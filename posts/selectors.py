@@ -93,13 +93,17 @@ def post_export_latest(*, user: User) -> PostExport | None:
     return PostExport.objects.filter(user=user).order_by("-created_at").first()
 
 
+def post_export_download_path(export: PostExport) -> str | None:
+    """Where the export's owner downloads its file (the API route, token or session), or None without one."""
+    return reverse("api:task-download", kwargs={"pk": export.pk}) if export.is_downloadable else None
+
+
 def post_export_state(export: PostExport) -> dict:
     """What the navigation shows of an export: {status, label, progress, message, download (a URL or None)}."""
-    done = export.status == PostExport.Status.DONE and export.file
     return {
         "status": export.status,
         "label": str(export.get_status_display()),
         "progress": export.progress,
         "message": export.message,
-        "download": reverse("api:task-download", kwargs={"pk": export.pk}) if done else None,
+        "download": post_export_download_path(export),
     }

@@ -15,10 +15,15 @@ def utc_iso(value: datetime.datetime | None) -> str | None:
     return None if value is None else value.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
+def _avatar(user: User, request=None) -> str:
+    """The avatar's URL, absolute when there is a request."""
+    url = avatar_url(user)
+    return request.build_absolute_uri(url) if request else url
+
+
 def user_summary(user: User, request=None) -> dict:
     """UserSummarySerializer's reading of `user`: {id, username, avatar (absolute with a request)}."""
-    url = avatar_url(user)
-    return {"id": user.pk, "username": user.username, "avatar": request.build_absolute_uri(url) if request else url}
+    return {"id": user.pk, "username": user.username, "avatar": _avatar(user, request)}
 
 
 def _named(obj) -> dict | None:
@@ -37,7 +42,7 @@ class UserSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_avatar(self, user) -> str:
-        return user_summary(user, self.context.get("request"))["avatar"]
+        return _avatar(user, self.context.get("request"))
 
     # Reads build the dict directly. The declared fields still describe it (OpenAPI schema, writes), and
     # tests check that the result equals DRF's field-by-field representation; this skips DRF's
@@ -94,7 +99,7 @@ class UserSerializer(UserSummarySerializer):
             "full_name": user.full_name,
             "about_me": user.about_me,
             "last_seen": utc_iso(user.last_seen),
-            "avatar": user_summary(user, self.context.get("request"))["avatar"],
+            "avatar": _avatar(user, self.context.get("request")),
             "department": _named(user.department),
             "unit": _named(user.unit),
             "designation": _named(user.designation),

@@ -1,10 +1,10 @@
 import datetime
 
-from django.urls import reverse
 from rest_framework import serializers
 
 from accounts.api.serializers import UserSummarySerializer, user_summary, utc_iso
 from posts.models import Post, PostExport
+from posts.selectors import post_export_download_path
 
 
 class PostSerializer(serializers.ModelSerializer):
@@ -42,8 +42,6 @@ class PostExportSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_download(self, export) -> str | None:
-        if export.status != PostExport.Status.DONE or not export.file:
-            return None
-        url = reverse("api:task-download", kwargs={"pk": export.pk})
+        path = post_export_download_path(export)
         request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
+        return request.build_absolute_uri(path) if path and request else path

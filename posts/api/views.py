@@ -65,6 +65,6 @@ class PostExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def download(self, request, pk=None):
         """The export's file (a ZIP of posts.json and posts.csv), once it is done."""
         export = self.get_object()
-        if export.status != PostExport.Status.DONE or not export.file:
+        if not export.is_downloadable:
             raise NotFound("This export has no file (yet).")
         return FileResponse(export.file.open("rb"), as_attachment=True, filename=export.file.name.rsplit("/", 1)[-1])
