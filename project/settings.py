@@ -20,12 +20,13 @@ if (BASE_DIR / ".env").is_file():
 
 DEBUG = env.bool("DEBUG", default=True)
 
+# Read as written: django-environ would take a key that starts with "$" for the name of another variable
+# (one of Django's generated keys in about fifty does).
+SECRET_KEY = env.ENVIRON.get("SECRET_KEY", "")
 if DEBUG:
-    SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-development-only-key-never-use-in-production")
-else:
-    SECRET_KEY = env.str("SECRET_KEY", default="")
-    if not SECRET_KEY:
-        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is False (see .env.example).")
+    SECRET_KEY = SECRET_KEY or "django-insecure-development-only-key-never-use-in-production"
+elif not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is False (see .env.example).")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -86,3 +86,9 @@ def test_cache_and_email_urls_are_read(monkeypatch):
     assert settings["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert settings["EMAIL_HOST"] == "mail.example"
+
+
+def test_a_secret_key_that_starts_with_a_dollar_sign_is_read_as_written(monkeypatch):
+    """django-environ reads "$NAME" as another variable's value: a generated key may start with "$"."""
+    key = "$" + PRODUCTION["SECRET_KEY"][1:]
+    assert _settings_with(monkeypatch, **PRODUCTION | {"SECRET_KEY": key})["SECRET_KEY"] == key
