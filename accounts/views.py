@@ -16,7 +16,7 @@ from accounts import selectors, services
 from accounts.avatars import identicon_svg
 from accounts.forms import ProfileForm, RegisterForm, SignInForm
 from accounts.models import User
-from posts.selectors import post_list
+from posts.selectors import post_list_pages
 from project.pages import add_service_errors, paginate
 
 
@@ -37,7 +37,7 @@ def _profile_or_404(request, username: str) -> User:
 @require_safe
 def profile(request, username: str):
     person = _profile_or_404(request, username)
-    page = paginate(request, post_list(author=person), count=person.post_count)
+    page = paginate(request, post_list_pages(author=person), count=person.post_count)
     return render(request, "accounts/profile.html", {"person": person, "page": page})
 
 

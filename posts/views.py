@@ -28,13 +28,13 @@ def index(request):
         else:
             messages.success(request, _("Your post is live."))
             return redirect("index")
-    page = paginate(request, selectors.feed_for_user(user=request.user))
+    page = paginate(request, selectors.feed_pages(user=request.user))
     return render(request, "posts/index.html", {"form": form, "page": page, "title": _("Home")})
 
 
 @require_safe
 def explore(request):
-    page = paginate(request, selectors.post_list())
+    page = paginate(request, selectors.post_list_pages())
     return render(request, "posts/explore.html", {"page": page, "title": _("Explore")})
 
 

@@ -17,6 +17,8 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from project.filters import MAX_ID
+
 
 class Pagination(PageNumberPagination):
     """`?page=` and `?page_size=` (default 20, at most 100) → {count, next, previous, results}."""
@@ -24,6 +26,15 @@ class Pagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
+
+
+def parse_id(value: str) -> int | None:
+    """A database id from a URL, as the ORM reads `pk=value` (int()), or None where no row can match."""
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    return pk if 1 <= pk <= MAX_ID else None
 
 
 class IsStaffOrReadOnly(permissions.BasePermission):
@@ -66,6 +77,29 @@ class DetailWithoutFilters:
         if self.action in self.DETAIL_ACTIONS:
             return queryset
         return super().filter_queryset(queryset)
+
+
+class PreparedList:
+    """A list view mixin: a list asked for with paging parameters only reads through `prepared_list()`.
+
+    `prepared_list()` returns a PreparedSequence (project.prepared) of the view's queryset: the same SQL,
+    compiled once per worker instead of on every request (and the queryset is not even built). With any
+    other parameter (a filter, a search, anything unknown) the list is the usual filtered queryset.
+    """
+
+    def prepared_list(self):
+        raise NotImplementedError
+
+    def list(self, request, *args, **kwargs):
+        paging = {
+            self.paginator.page_query_param,
+            self.paginator.page_size_query_param,
+            api_settings.URL_FORMAT_OVERRIDE,
+        }
+        if not request.query_params.keys() <= paging:
+            return super().list(request, *args, **kwargs)
+        page = self.paginate_queryset(self.prepared_list())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 CONCURRENT_CHANGE = gettext_noop("This conflicts with a change made at the same time. Reload and try again.")

@@ -190,8 +190,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
-# Sessions in the database by default; with a shared Redis CACHE_URL, "…backends.cached_db" saves a query.
-SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.db")
+# Sessions in the database by default (Django's database engine, its read prepared: accounts.sessions);
+# with a shared Redis CACHE_URL, "…backends.cached_db" saves a query.
+SESSION_ENGINE = env.str("SESSION_ENGINE", default="accounts.sessions")
 
 # --- Background tasks and their files ----------------------------------------------
 # TASKS_BACKEND: "database" (default; `manage.py db_worker` runs the jobs, on any of the three
@@ -226,7 +227,7 @@ REST_FRAMEWORK = {
     # DRF's own default is AllowAny: say explicitly what a view needs.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",  # DRF's, with a prepared query
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PAGINATION_CLASS": "project.api.Pagination",

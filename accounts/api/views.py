@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -14,11 +15,11 @@ from accounts import services
 from accounts.api.filtersets import UserFilter
 from accounts.api.serializers import UserRegisterSerializer, UserSerializer, UserUpdateSerializer
 from accounts.models import User
-from accounts.selectors import user_list
+from accounts.selectors import user_detail, user_list, user_list_pages
 from accounts.signin_guard import signin_blocked
 from posts.api.serializers import PostExportSerializer
 from posts.exports import ExportInProgress, post_export_start
-from project.api import DetailWithoutFilters, IsOwnerOrStaff, Throttled
+from project.api import DetailWithoutFilters, IsOwnerOrStaff, PreparedList, Throttled, parse_id
 
 TokenSerializer = inline_serializer("Token", {"token": serializers.CharField()})
 ExportConflictSerializer = inline_serializer(
@@ -72,7 +73,7 @@ class TokenView(APIView):
     partial_update=extend_schema(request=UserUpdateSerializer, responses={200: UserSerializer}),
 )
 class UserViewSet(
-    DetailWithoutFilters, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+    PreparedList, DetailWithoutFilters, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
 ):
     """People: register (anyone), list and read (anyone), change (the person or staff)."""
 
@@ -84,6 +85,23 @@ class UserViewSet(
 
     def get_queryset(self):
         return user_list()
+
+    def prepared_list(self):
+        return user_list_pages()
+
+    def get_object(self):
+        if self.action != "retrieve":
+            return super().get_object()
+        # Reading one person: the prepared query (the same SQL as the queryset's get(), compiled once).
+        pk = parse_id(self.kwargs["pk"])
+        try:
+            user = user_detail(pk=pk) if pk is not None else None
+        except User.DoesNotExist:
+            user = None
+        if user is None:
+            raise Http404
+        self.check_object_permissions(self.request, user)
+        return user
 
     def get_permissions(self):
         if self.action == "create":

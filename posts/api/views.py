@@ -9,11 +9,11 @@ from posts import services
 from posts.api.filtersets import PostFilter
 from posts.api.serializers import PostExportSerializer, PostSerializer
 from posts.models import PostExport
-from posts.selectors import feed_for_user, post_list
-from project.api import DetailWithoutFilters, IsOwnerOrStaff
+from posts.selectors import feed_for_user, feed_pages, post_list, post_list_pages
+from project.api import DetailWithoutFilters, IsOwnerOrStaff, PreparedList
 
 
-class PostViewSet(DetailWithoutFilters, viewsets.ModelViewSet):
+class PostViewSet(PreparedList, DetailWithoutFilters, viewsets.ModelViewSet):
     """Posts, newest first: anyone reads; signed-in people post; the author or staff change and delete."""
 
     serializer_class = PostSerializer
@@ -26,6 +26,9 @@ class PostViewSet(DetailWithoutFilters, viewsets.ModelViewSet):
     def get_queryset(self):
         return post_list()
 
+    def prepared_list(self):
+        return post_list_pages()
+
     def perform_create(self, serializer):
         serializer.instance = services.post_create(author=self.request.user, body=serializer.validated_data["body"])
 
@@ -34,7 +37,7 @@ class PostViewSet(DetailWithoutFilters, viewsets.ModelViewSet):
         serializer.instance = services.post_update(post=serializer.instance, body=body)
 
 
-class FeedView(generics.ListAPIView):
+class FeedView(PreparedList, generics.ListAPIView):
     """Posts of the people you follow and your own, newest first."""
 
     serializer_class = PostSerializer
@@ -43,6 +46,9 @@ class FeedView(generics.ListAPIView):
 
     def get_queryset(self):
         return feed_for_user(user=self.request.user)
+
+    def prepared_list(self):
+        return feed_pages(user=self.request.user)
 
 
 class PostExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):

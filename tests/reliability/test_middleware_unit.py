@@ -31,7 +31,7 @@ def database_down(monkeypatch):
 
 
 def test_an_api_view_that_loses_the_database_answers_503_json_with_retry_after(client, database_down):
-    database_down("posts.api.views.post_list")
+    database_down("posts.api.views.post_list_pages")
     response = client.get("/api/posts/")
     assert response.status_code == 503
     assert response["Content-Type"] == "application/json"
@@ -41,7 +41,7 @@ def test_an_api_view_that_loses_the_database_answers_503_json_with_retry_after(c
 
 def test_token_authentication_that_loses_the_database_answers_503_json(client, database_down):
     database_down(
-        "rest_framework.authentication.TokenAuthentication.authenticate_credentials",
+        "accounts.authentication.TokenAuthentication.authenticate_credentials",
         InterfaceError("connection already closed"),
     )
     response = client.get("/api/feed/", headers={"Authorization": "Token abc"})
@@ -50,7 +50,7 @@ def test_token_authentication_that_loses_the_database_answers_503_json(client, d
 
 
 def test_a_page_that_loses_the_database_is_the_standalone_503_page(client, database_down):
-    database_down("posts.views.selectors.post_list")
+    database_down("posts.views.selectors.post_list_pages")
     response = client.get("/explore/")
     assert response.status_code == 503
     assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
@@ -68,7 +68,7 @@ def test_a_signed_in_visitor_whose_session_cannot_be_read_gets_503_not_500(clien
 
 
 def test_the_database_outage_is_logged_in_one_line(client, database_down, caplog):
-    database_down("posts.api.views.post_list")
+    database_down("posts.api.views.post_list_pages")
     client.get("/api/posts/?page=2")
     (record,) = [r for r in caplog.records if r.name == "project.middleware"]
     assert record.levelname == "ERROR"
