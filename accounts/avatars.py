@@ -2,7 +2,7 @@
 
 import hashlib
 
-from django.urls import reverse
+from project.routes import Route
 
 GRID = 5
 
@@ -26,6 +26,9 @@ def identicon_svg(seed: str) -> str:
     )
 
 
+_avatar = Route("avatar", pk=int)
+
+
 def avatar_url(user) -> str:
     """The URL of `user`'s identicon (keyed by the user's id, so renames keep the picture)."""
-    return reverse("avatar", kwargs={"pk": user.pk})
+    return _avatar(user.pk)

@@ -1,0 +1,44 @@
+"""URLs of one route for many values (a page of posts links every author three times), built cheaply.
+
+`reverse()` searches the URLconf and checks the value against the route's pattern on every call:
+about 12 µs, three times per post on a page of posts and once per post in the API (measured). A
+`Route` reverses its route once per script prefix and URLconf with a probe value, keeps the text
+around it, and puts each value in its place quoted as reverse() quotes it: the same URL.
+"""
+
+import re
+from urllib.parse import quote
+
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.http import RFC3986_SUBDELIMS
+
+# Django's path converters (django.urls.converters): the values they take, and a probe of each.
+_CONVERTERS = {int: (re.compile(r"[0-9]+"), "918273645"), str: (re.compile(r"[^/]+"), "routeprobe918273645")}
+_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted
+
+
+class Route:
+    """`Route("profile", username=str)("ana")` == `reverse("profile", kwargs={"username": "ana"})`.
+
+    The route takes one argument, through Django's `int` or `str` converter. A value the converter
+    would not take goes through reverse() itself (and fails there as it always did).
+    """
+
+    def __init__(self, name: str, **argument: type):
+        ((self.arg, kind),) = argument.items()
+        self.name = name
+        self.accepts, self.probe = _CONVERTERS[kind]
+        self._around: dict[tuple, tuple[str, str]] = {}
+
+    def __call__(self, value) -> str:
+        text = str(value)
+        if not self.accepts.fullmatch(text):
+            return reverse(self.name, kwargs={self.arg: value})
+        where = (get_script_prefix(), get_urlconf())
+        around = self._around.get(where)
+        if around is None:
+            head, found, tail = reverse(self.name, kwargs={self.arg: self.probe}).partition(self.probe)
+            if not found or self.probe in tail:
+                raise ValueError(f"route {self.name!r}: the probe value is not in its URL once")
+            around = self._around[where] = (head, tail)
+        return around[0] + quote(text, safe=_SAFE) + around[1]
