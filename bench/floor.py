@@ -112,12 +112,43 @@ IS_FOLLOWED = (
 )
 SQL_USER_COUNT = 'SELECT COUNT(*) AS "__count" FROM "accounts_user"'
 SQL_USER_LIST = f"SELECT {USER_SELECT}, {COUNTS}, {ORG_COLUMNS}{ORG_JOINS}"
-SQL_USER_ONE = SQL_USER_LIST + ' WHERE "accounts_user"."id" = %s LIMIT 21'
 SQL_PROFILE = f"SELECT {USER_SELECT}, {COUNTS}, {IS_FOLLOWED}, {ORG_COLUMNS}{ORG_JOINS}" + (
     ' WHERE "accounts_user"."username" = %s LIMIT 21'
 )
 # In a user-list row: user columns, 3 counts, then department (4), unit (4), designation (4) columns.
 L_COUNTS = len(USER_COLUMNS)
+
+# What the API loads of a person (Django: accounts.selectors.USER_API_FIELDS, in the model's field order),
+# then the 3 counts, then the department's, unit's and designation's id and name.
+API_USER_COLUMNS = [
+    "id",
+    "username",
+    "email",
+    "full_name",
+    "employee_id",
+    "mobile",
+    "mobile2",
+    "mobile3",
+    "email2",
+    "email3",
+    "office_address",
+    "about_me",
+    "last_seen",
+    "department_id",
+    "unit_id",
+    "designation_id",
+]
+AU = {name: i for i, name in enumerate(API_USER_COLUMNS)}
+API_COUNTS = len(API_USER_COLUMNS)
+API_ORG_COLUMNS = ", ".join(
+    f'"organization_{table}"."{column}"' for table in ("department", "unit", "designation") for column in ("id", "name")
+)
+SQL_API_USER_LIST = (
+    "SELECT "
+    + ", ".join(f'"accounts_user"."{c}"' for c in API_USER_COLUMNS)
+    + f", {COUNTS}, {API_ORG_COLUMNS}{ORG_JOINS}"
+)
+SQL_API_USER_ONE = SQL_API_USER_LIST + ' WHERE "accounts_user"."id" = %s LIMIT 21'
 
 SQL_TOKEN = (
     'SELECT "authtoken_token"."key", "authtoken_token"."user_id", "authtoken_token"."created", '
@@ -258,25 +289,27 @@ def named(row, start: int):
     return None if row[start] is None else {"id": row[start], "name": row[start + 1]}
 
 
-def user_json(row, base: str, viewer_id=None, viewer_is_staff=False, org_start: int = L_COUNTS + 3) -> dict:
-    pk = row[U["id"]]
+def user_json(row, base: str, viewer_id=None, viewer_is_staff=False) -> dict:
+    """A row of SQL_API_USER_LIST as the API shows it."""
+    pk = row[AU["id"]]
+    org = API_COUNTS + 3
     data = {
         "id": pk,
-        "username": row[U["username"]],
-        "full_name": row[U["full_name"]],
-        "about_me": row[U["about_me"]],
-        "last_seen": iso(row[U["last_seen"]]),
+        "username": row[AU["username"]],
+        "full_name": row[AU["full_name"]],
+        "about_me": row[AU["about_me"]],
+        "last_seen": iso(row[AU["last_seen"]]),
         "avatar": f"{base}/avatar/{pk}.svg",
-        "department": named(row, org_start),
-        "unit": named(row, org_start + 4),
-        "designation": named(row, org_start + 8),
-        "post_count": row[L_COUNTS],
-        "follower_count": row[L_COUNTS + 1],
-        "following_count": row[L_COUNTS + 2],
+        "department": named(row, org),
+        "unit": named(row, org + 2),
+        "designation": named(row, org + 4),
+        "post_count": row[API_COUNTS],
+        "follower_count": row[API_COUNTS + 1],
+        "following_count": row[API_COUNTS + 2],
     }
     shown = viewer_is_staff or viewer_id == pk
     for name in PRIVATE_FIELDS:
-        data[name] = row[U[name]] if shown else None
+        data[name] = row[AU[name]] if shown else None
     return data
 
 
@@ -349,7 +382,7 @@ def api_users(environ, params):
         api_page_size(params),
         SQL_USER_COUNT,
         None,
-        SQL_USER_LIST + ' ORDER BY "accounts_user"."username" ASC',
+        SQL_API_USER_LIST + ' ORDER BY "accounts_user"."username" ASC',
         None,
     )
     base = base_url(environ)
@@ -357,7 +390,7 @@ def api_users(environ, params):
 
 
 def api_user(environ, params, pk: int):
-    rows = query(SQL_USER_ONE, (pk,))
+    rows = query(SQL_API_USER_ONE, (pk,))
     if not rows:
         raise HTTPError("404 Not Found", "No User matches the given query.")
     return user_json(rows[0], base_url(environ))

@@ -235,7 +235,7 @@ REST_FRAMEWORK = {
         "project.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["project.throttling.AnonRateThrottle"],  # DRF's, counted in fixed windows
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/minute"),
         "token": env.str("THROTTLE_TOKEN", default="10/minute"),

@@ -8,18 +8,18 @@ from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import services
 from accounts.api.filtersets import UserFilter
 from accounts.api.serializers import UserRegisterSerializer, UserSerializer, UserUpdateSerializer
 from accounts.models import User
-from accounts.selectors import user_detail, user_list, user_list_pages
+from accounts.selectors import user_api_list, user_detail, user_list, user_list_pages
 from accounts.signin_guard import signin_blocked
 from posts.api.serializers import PostExportSerializer
 from posts.exports import ExportInProgress, post_export_start
 from project.api import DetailWithoutFilters, IsOwnerOrStaff, PreparedList, Throttled, parse_id
+from project.throttling import ScopedRateThrottle
 
 TokenSerializer = inline_serializer("Token", {"token": serializers.CharField()})
 ExportConflictSerializer = inline_serializer(
@@ -84,7 +84,8 @@ class UserViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return user_list()
+        # Reads load only what the answer shows; a change works on the whole person.
+        return user_api_list() if self.action == "list" else user_list()
 
     def prepared_list(self):
         return user_list_pages()
@@ -176,13 +177,13 @@ class UserViewSet(
     @action(detail=True)
     def followers(self, request, pk=None):
         """People who follow this person."""
-        return self._page(user_list().filter(following__pk=self._user_pk(pk)))
+        return self._page(user_api_list().filter(following__pk=self._user_pk(pk)))
 
     @extend_schema(responses={200: UserSerializer(many=True)})
     @action(detail=True)
     def following(self, request, pk=None):
         """People this person follows."""
-        return self._page(user_list().filter(followers__pk=self._user_pk(pk)))
+        return self._page(user_api_list().filter(followers__pk=self._user_pk(pk)))
 
     def _user_pk(self, pk) -> int:
         return get_object_or_404(User.objects.only("pk"), pk=pk).pk
@@ -194,4 +195,4 @@ class UserViewSet(
     def _show(self, user, viewer=None) -> dict:
         """The person as the list shows them, with fresh counts (and private fields for `viewer`)."""
         context = self.get_serializer_context() | {"viewer": viewer}
-        return UserSerializer(user_list().get(pk=user.pk), context=context).data
+        return UserSerializer(user_api_list().get(pk=user.pk), context=context).data

@@ -1,0 +1,48 @@
+"""API throttles that count requests per fixed window: one cache counter per client and window.
+
+DRF's own throttles keep, per client, the list of its request times over the whole period, and read,
+trim and write that list back on every request: the cost grows with the rate allowed (a busy client's
+list is as long as the limit) and two workers reading the list at once both add to an old copy, so
+requests are lost from the count. Here each client has one integer per window of the period
+(`cache.add` then `cache.incr`, atomic in Redis and in one process's memory): constant work per
+request, and no request goes uncounted. The price of a fixed window: a client may send up to twice
+the limit across the boundary of two windows.
+"""
+
+from rest_framework import throttling
+
+
+class FixedWindowThrottle(throttling.SimpleRateThrottle):
+    """SimpleRateThrottle's rates and cache keys, counted in fixed windows of the rate's period."""
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        window = int(self.now // self.duration)
+        self.window_ends = (window + 1) * self.duration
+        key = f"{self.key}:{window}"
+        if self.cache.add(key, 1, timeout=self.duration + 1):
+            count = 1
+        else:
+            try:
+                count = self.cache.incr(key)
+            except ValueError:  # expired between add and incr: this request opens the count again
+                self.cache.set(key, 1, timeout=self.duration + 1)
+                count = 1
+        return count <= self.num_requests
+
+    def wait(self):
+        """Seconds until the window ends (the Retry-After header)."""
+        return max(self.window_ends - self.now, 0)
+
+
+class AnonRateThrottle(throttling.AnonRateThrottle, FixedWindowThrottle):
+    """DRF's AnonRateThrottle (scope "anon", per client address), counted in fixed windows."""
+
+
+class ScopedRateThrottle(throttling.ScopedRateThrottle, FixedWindowThrottle):
+    """DRF's ScopedRateThrottle (the view's `throttle_scope`), counted in fixed windows."""

@@ -1,0 +1,69 @@
+"""project.throttling: DRF's throttle rates, counted in fixed windows (one cache counter per client and window)."""
+
+import pytest
+
+from project import throttling
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The throttles' clock, set by the test: clock[0] is the time in seconds."""
+    now = [1_000_040.0]  # 20 s into a minute window (1,000,020 is a multiple of 60)
+    monkeypatch.setattr(throttling.FixedWindowThrottle, "timer", lambda self: now[0])
+    monkeypatch.setattr(
+        "rest_framework.throttling.SimpleRateThrottle.THROTTLE_RATES", {"anon": "3/minute", "token": "2/minute"}
+    )
+    return now
+
+
+def statuses(api_client, n: int) -> list[int]:
+    return [api_client.get("/api/users/").status_code for _ in range(n)]
+
+
+def test_the_limit_holds_within_a_window_and_says_how_long_to_wait(api_client, clock):
+    assert statuses(api_client, 3) == [200, 200, 200]
+    clock[0] += 15
+    response = api_client.get("/api/users/")
+    assert response.status_code == 429
+    assert response["Retry-After"] == "25"  # 60 - (20 + 15) seconds left in the window
+
+
+def test_the_next_window_counts_afresh(api_client, clock):
+    assert statuses(api_client, 4) == [200, 200, 200, 429]
+    clock[0] += 40  # the next minute
+    assert statuses(api_client, 4) == [200, 200, 200, 429]
+
+
+def test_each_client_address_has_its_own_count(api_client, clock):
+    assert statuses(api_client, 4)[-1] == 429
+    other = api_client.get("/api/users/", REMOTE_ADDR="192.0.2.7")
+    assert other.status_code == 200
+
+
+def test_the_scoped_token_throttle_counts_in_windows_too(api_client, clock, user):
+    credentials = {"username": user.username, "password": "wrong"}
+    assert [api_client.post("/api/auth/token/", credentials).status_code for _ in range(3)] == [400, 400, 429]
+    clock[0] += 60
+    assert api_client.post("/api/auth/token/", credentials).status_code == 400
+
+
+def test_a_counter_that_expired_between_add_and_incr_starts_again(clock, monkeypatch, rf):
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.cache import cache
+
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    first = throttling.AnonRateThrottle()
+    assert first.allow_request(request, None)
+    key = f"{first.key}:{int(clock[0] // 60)}"
+    assert cache.get(key) == 1
+
+    def expired(key, delta=1, version=None):
+        cache.delete(key)
+        raise ValueError(f"Key '{key}' not found")
+
+    monkeypatch.setattr(cache, "incr", expired)
+    assert throttling.AnonRateThrottle().allow_request(request, None)
+    assert cache.get(key) == 1  # counted again from one
