@@ -60,14 +60,18 @@ class _Captured(Exception):
     """Raised by the capturing execute wrapper: the statement a terminal operation would have sent."""
 
 
-def _capture(execute, sql, params, many, context):
-    raise _Captured(sql, params)
+def _capture_count(execute, sql, params, many, context):
+    """An execute wrapper: stops the COUNT statement before it is sent (anything else, such as the
+    statements a new connection or a first feature check sends, runs as usual)."""
+    if sql.startswith("SELECT COUNT(*)"):
+        raise _Captured(sql, params)
+    return execute(sql, params, many, context)
 
 
 @dataclass
 class _Compiled:
     sql: str
-    params: tuple
+    params: tuple | None
     slots: tuple[tuple[int, str], ...]  # (index in params, parameter name)
     compiler: Any = None  # None for a count
     build_rows: Callable[[list], list] | None = None
@@ -128,9 +132,11 @@ class PreparedQuery:
             rows = cursor.fetchall()
         return compiled.build_rows(rows)
 
-    def _bind(self, compiled: _Compiled, values: dict, alias: str) -> list:
+    def _bind(self, compiled: _Compiled, values: dict, alias: str) -> list | None:
         if values.keys() != self._params.keys():
             raise TypeError(f"PreparedQuery takes {sorted(self._params)}, got {sorted(values)}")
+        if compiled.params is None:  # a statement without parameters, passed as the ORM passes it
+            return None
         params = list(compiled.params)
         for index, name in compiled.slots:
             params[index] = self._adapt(values[name], name, alias)
@@ -164,8 +170,8 @@ class PreparedQuery:
                 "PreparedQuery: prefetch_related and related managers' querysets are not supported"
             )
         if shape[0] == "count":
-            sql, params = self._captured(alias, queryset.count)
-            return _Compiled(sql, tuple(params), self._slots(params, alias))
+            sql, params = self._captured_count(alias, queryset.count)
+            return _Compiled(sql, params, self._slots(params or (), alias))
         if shape[0] == "get":
             queryset = queryset.order_by()[:MAX_GET_RESULTS]
         elif shape[1] or shape[2] is not None:
@@ -181,17 +187,18 @@ class PreparedQuery:
         return _Compiled(sql, tuple(params), self._slots(params, alias), compiler, build_rows)
 
     @staticmethod
-    def _captured(alias: str, operation: Callable) -> tuple[str, tuple]:
-        """The statement `operation` sends, caught before it reaches the database."""
+    def _captured_count(alias: str, count: Callable) -> tuple[str, tuple | None]:
+        """The COUNT statement (and its parameters, as the ORM passes them) `count()` sends, caught unsent."""
         connection = connections[alias]
-        with connection.execute_wrapper(_capture):
+        connection.ensure_connection()
+        with connection.execute_wrapper(_capture_count):
             try:
-                operation()
+                count()
             except _Captured as captured:
                 if connection.queries_logged:  # DEBUG or a test's query capture logged it: it was never sent
                     connection.queries_log.pop()
                 return captured.args
-        raise ImproperlyConfigured("PreparedQuery: the operation sent no statement")
+        raise ImproperlyConfigured("PreparedQuery: count() sent no COUNT statement")
 
     def _slots(self, params, alias: str) -> tuple[tuple[int, str], ...]:
         slots = []

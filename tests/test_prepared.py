@@ -254,3 +254,29 @@ def test_only_the_latest_slices_are_kept(world):
             u.pk for u in people.user_list()[offset % 3 : offset % 3 + offset + 1]
         ]
     assert len(everyone._local.cache) == prepared.SLICES_KEPT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_count_first_compiled_on_a_new_connection_is_the_count():
+    """A new connection's own statements (MariaDB sends some as it opens) are not mistaken for the COUNT."""
+    import threading
+
+    from django.db import connections
+
+    from organization.models import Cadre
+
+    Cadre.objects.create(name="One")
+    cadres = PreparedQuery(lambda: Cadre.objects.all())
+    counted = []
+
+    def in_a_new_thread():
+        try:
+            counted.append(cadres.count())
+            counted.append(cadres.count())
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=in_a_new_thread)
+    thread.start()
+    thread.join()
+    assert counted == [1, 1]
