@@ -16,14 +16,8 @@ from project.prepared import PreparedQuery, PreparedSequence
 AUTHOR_FIELDS = ("author__id", "author__username")
 
 
-def post_list(*, author: User | None = None) -> QuerySet[Post]:
-    """All posts (or one author's), newest first, with the author's id and username loaded.
-
-    One author's posts come from their related manager: no join, and every post's `author` is that
-    same `author` object (with whatever it was annotated with).
-    """
-    if author:
-        return author.posts.all()
+def post_list() -> QuerySet[Post]:
+    """All posts, newest first, with the author's id and username loaded."""
     return Post.objects.select_related("author").only("id", "body", "timestamp", "author_id", *AUTHOR_FIELDS)
 
 
@@ -54,9 +48,10 @@ def feed_pages(*, user: User) -> PreparedSequence:
 
 
 def post_list_pages(*, author: User | None = None) -> PreparedSequence:
-    """`post_list(author=author)` as a Paginator pages it, prepared.
+    """`post_list()`, or `author.posts.all()`, as a Paginator pages it, prepared.
 
-    One author's posts get that same `author` object, as `author.posts.all()` gives them.
+    One author's posts are read without a join, and every post's `author` is that same `author` object
+    (with whatever it was annotated with), as the related manager gives them.
     """
     if author is None:
         return _posts_prepared.sequence()

@@ -78,7 +78,7 @@ def test_the_database_outage_is_logged_in_one_line(client, database_down, caplog
 
 
 def test_other_database_errors_stay_server_errors(database_down):
-    database_down("posts.api.views.post_list", ProgrammingError("relation does not exist"))
+    database_down("posts.api.views.post_list_pages", ProgrammingError("relation does not exist"))
     response = Client(raise_request_exception=False).get("/api/posts/")
     assert response.status_code == 500
 
