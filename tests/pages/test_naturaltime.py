@@ -1,6 +1,8 @@
 """posts.templatetags.timestamps.naturaltime writes what django.contrib.humanize's naturaltime writes."""
 
 import datetime
+import random
+import zoneinfo
 
 import pytest
 from django.contrib.humanize.templatetags.humanize import naturaltime as humanize_naturaltime
@@ -54,14 +56,43 @@ def test_a_language_switch_is_not_served_the_other_languages_text():
     assert hindi != english
 
 
+@pytest.mark.parametrize("language", ["en", "hi"])
+def test_random_times_read_as_humanize_reads_them(language, monkeypatch):
+    """Thousands of times around month ends, leap days and year ends, both directions, from random clocks."""
+    rng = random.Random(5)
+    with translation.override(language):
+        for _ in range(3_000):
+            now = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC) + rng.random() * datetime.timedelta(days=2_000)
+            delta = rng.choice([rng.random() * datetime.timedelta(days=900), rng.randrange(90_000) * SECOND])
+            value = now + rng.choice([-1, 1]) * delta
+            monkeypatch.setattr(timezone, "now", lambda now=now: now)
+            assert _at(now, timestamps.naturaltime, value) == _at(now, humanize_naturaltime, value), (now, value)
+
+
+def test_times_in_another_time_zone_read_as_humanize_reads_them(monkeypatch):
+    """A value in a zone with summer time: humanize counts calendar units in the value's zone."""
+    zone = zoneinfo.ZoneInfo("Europe/Berlin")
+    now = datetime.datetime(2024, 10, 27, 12, tzinfo=datetime.UTC)
+    for days in (1, 2, 30, 31, 200):
+        for value in (now - days * datetime.timedelta(days=1), now + days * datetime.timedelta(days=1)):
+            value = value.astimezone(zone)
+            monkeypatch.setattr(timezone, "now", lambda: now)
+            assert _at(now, timestamps.naturaltime, value) == _at(now, humanize_naturaltime, value), value
+
+
 def test_what_is_kept_is_bounded(monkeypatch):
-    monkeypatch.setattr(timestamps, "KEPT_PER_PIECE", 5)
-    piece = timestamps._KeptNaturalTime.past_substrings["day"]
-    piece.kept.clear()
+    monkeypatch.setattr(timestamps, "TEXTS_KEPT", 5)
+    monkeypatch.setattr(timestamps, "_texts", {})
+    now = timezone.now()
     with translation.override("en"):
-        for n in range(20):
-            assert piece % {"num": n} == str(piece.lazy % {"num": n}) == ("1 day" if n == 1 else f"{n} days")
-            assert len(piece.kept) <= 5
+        for n in range(2, 20):
+            assert timestamps.naturaltime(now - n * datetime.timedelta(minutes=1, seconds=1)) == f"{n}\xa0minutes ago"
+            assert len(timestamps._texts) <= 5
+
+
+def test_a_naive_time_is_humanizes_own_reading():
+    value = datetime.datetime.now() - datetime.timedelta(hours=2)
+    assert timestamps.naturaltime(value) == humanize_naturaltime(value) == "2\xa0hours ago"
 
 
 def test_not_a_date_is_left_as_it_is():
