@@ -26,9 +26,9 @@ def identicon_svg(seed: str) -> str:
     )
 
 
-_avatar = Route("avatar", pk=int)
+AVATAR = Route("avatar", pk=int)
 
 
 def avatar_url(user) -> str:
     """The URL of `user`'s identicon (keyed by the user's id, so renames keep the picture)."""
-    return _avatar(user.pk)
+    return AVATAR(user.pk)

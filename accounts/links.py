@@ -4,6 +4,10 @@ A page of posts links every author twice; project.routes.Route builds those URLs
 instead of a search of the URLconf.
 """
 
+from collections.abc import Callable
+
+from accounts.avatars import AVATAR
+from accounts.models import User
 from project.routes import Route
 
 _profile = Route("profile", username=str)
@@ -18,3 +22,17 @@ def profile_url(person) -> str:
 def popup_url(person) -> str:
     """reverse("popup", kwargs={"username": person.username})."""
     return _popup(person.username)
+
+
+def person_links() -> Callable[[User], dict[str, str]]:
+    """person -> {"profile_url", "popup_url", "avatar_url"}, for many people in one request (a page of posts)."""
+    profile, popup, avatar = _profile.maker(), _popup.maker(), AVATAR.maker()
+
+    def links(person: User) -> dict[str, str]:
+        return {
+            "profile_url": profile(person.username),
+            "popup_url": popup(person.username),
+            "avatar_url": avatar(person.pk),
+        }
+
+    return links

@@ -7,6 +7,8 @@ around it, and puts each value in its place quoted as reverse() quotes it: the s
 """
 
 import re
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from django.urls import get_script_prefix, get_urlconf, reverse
@@ -15,6 +17,20 @@ from django.utils.http import RFC3986_SUBDELIMS
 # Django's path converters (django.urls.converters): the values they take, and a probe of each.
 _CONVERTERS = {int: (re.compile(r"[0-9]+"), "918273645"), str: (re.compile(r"[^/]+"), "routeprobe918273645")}
 _SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted
+KEPT = 256  # (route, script prefix, URLconf) entries kept by each cache below; a full cache starts over
+_fixed: dict[tuple, str] = {}
+
+
+def fixed_url(name: str) -> str:
+    """reverse(name) for a route without arguments, reversed once per script prefix and URLconf."""
+    where = (name, get_script_prefix(), get_urlconf())
+    try:
+        return _fixed[where]
+    except KeyError:
+        if len(_fixed) >= KEPT:
+            _fixed.clear()
+        url = _fixed[where] = reverse(name)
+        return url
 
 
 class Route:
@@ -31,14 +47,32 @@ class Route:
         self._around: dict[tuple, tuple[str, str]] = {}
 
     def __call__(self, value) -> str:
-        text = str(value)
-        if not self.accepts.fullmatch(text):
-            return reverse(self.name, kwargs={self.arg: value})
+        return self.maker()(value)
+
+    def maker(self) -> Callable[[Any], str]:
+        """This route's URL for any value, under the current script prefix and URLconf.
+
+        For many URLs in one request (a page of posts): the prefix and URLconf are looked up once.
+        """
+        head, tail = self._around_value()
+        accepts, name, arg = self.accepts.fullmatch, self.name, self.arg
+
+        def url(value) -> str:
+            text = str(value)
+            if not accepts(text):
+                return reverse(name, kwargs={arg: value})
+            return head + quote(text, safe=_SAFE) + tail
+
+        return url
+
+    def _around_value(self) -> tuple[str, str]:
         where = (get_script_prefix(), get_urlconf())
         around = self._around.get(where)
         if around is None:
             head, found, tail = reverse(self.name, kwargs={self.arg: self.probe}).partition(self.probe)
             if not found or self.probe in tail:
                 raise ValueError(f"route {self.name!r}: the probe value is not in its URL once")
+            if len(self._around) >= KEPT:
+                self._around.clear()
             around = self._around[where] = (head, tail)
-        return around[0] + quote(text, safe=_SAFE) + around[1]
+        return around

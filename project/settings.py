@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            "libraries": {"routes": "project.templatetags.routes"},  # {% route %}: the project is not an app
         },
     },
 ]

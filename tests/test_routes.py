@@ -1,11 +1,13 @@
 """project.routes.Route builds the URL reverse() builds, for every value reverse() takes."""
 
 import pytest
+from django.template import Context, Template
 from django.urls import NoReverseMatch, reverse, set_script_prefix
 
 from accounts.avatars import avatar_url
-from accounts.links import popup_url, profile_url
+from accounts.links import person_links, popup_url, profile_url
 from accounts.models import User
+from project import routes
 from project.routes import Route
 
 USERNAMES = [
@@ -38,6 +40,16 @@ def test_profile_and_popup_links_are_reverses(script_prefix, username):
     assert profile_url(person).startswith(reverse("index"))
 
 
+@pytest.mark.parametrize("username", USERNAMES)
+def test_a_persons_links_for_a_page_are_reverses(script_prefix, username):
+    person = User(pk=42, username=username)
+    assert person_links()(person) == {
+        "profile_url": reverse("profile", kwargs={"username": username}),
+        "popup_url": reverse("popup", kwargs={"username": username}),
+        "avatar_url": reverse("avatar", kwargs={"pk": 42}),
+    }
+
+
 @pytest.mark.parametrize("pk", [1, 7, 918273645, 2**63 - 1])
 def test_avatar_links_are_reverses(script_prefix, pk):
     assert avatar_url(User(pk=pk)) == reverse("avatar", kwargs={"pk": pk})
@@ -52,3 +64,29 @@ def test_a_value_the_route_does_not_take_fails_as_reverse_does(value):
 def test_a_negative_id_fails_as_reverse_does():
     with pytest.raises(NoReverseMatch):
         Route("avatar", pk=int)(-1)
+
+
+@pytest.mark.parametrize("name", ["index", "explore", "logout", "set_language", "notifications"])
+def test_the_route_tag_writes_what_the_url_tag_writes(script_prefix, name):
+    for _ in range(2):  # the second time from what was kept
+        assert Template(f"{{% load routes %}}{{% route '{name}' %}}").render(Context()) == reverse(name)
+        assert routes.fixed_url(name) == Template(f"{{% url '{name}' %}}").render(Context())
+
+
+def test_a_route_with_arguments_is_refused_by_the_route_tag():
+    with pytest.raises(NoReverseMatch):
+        routes.fixed_url("profile")
+
+
+def test_what_routes_keep_is_bounded(monkeypatch):
+    monkeypatch.setattr(routes, "KEPT", 2)
+    monkeypatch.setattr(routes, "_fixed", {})
+    route = Route("profile", username=str)
+    try:
+        for prefix in ("/a/", "/b/", "/c/", "/d/"):
+            set_script_prefix(prefix)
+            assert routes.fixed_url("index") == prefix
+            assert route("ana") == f"{prefix}user/ana/"
+            assert len(routes._fixed) <= 2 and len(route._around) <= 2
+    finally:
+        set_script_prefix("/")

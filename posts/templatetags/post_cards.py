@@ -12,8 +12,7 @@ import html
 from django import template
 from django.utils.safestring import SafeString
 
-from accounts.avatars import avatar_url
-from accounts.links import popup_url, profile_url
+from accounts.links import person_links
 from posts.templatetags.timestamps import naturaltime
 
 register = template.Library()
@@ -32,18 +31,14 @@ data-popup-url="{popup_url}">{username}</a> · <time datetime="{datetime}">{ago}
 @register.simple_tag
 def post_cards(posts) -> SafeString:
     """The cards of `posts` (each with its `author` loaded), in order; "" when there are none."""
-    escape = html.escape
+    escape, links_of = html.escape, person_links()
     cards = []
     author = links = None
     for post in posts:
         if post.author is not author:  # one author's page: their links are built once
             author = post.author
-            links = {
-                "username": escape(author.username),
-                "profile_url": escape(profile_url(author)),
-                "popup_url": escape(popup_url(author)),
-                "avatar_url": escape(avatar_url(author)),
-            }
+            links = {name: escape(value) for name, value in links_of(author).items()}
+            links["username"] = escape(author.username)
         ago = escape(naturaltime(post.timestamp))
         cards.append(CARD.format(body=escape(post.body), datetime=post.timestamp.isoformat(), ago=ago, **links))
     return SafeString("".join(cards))
