@@ -242,6 +242,7 @@ REST_FRAMEWORK = {
         "token": env.str("THROTTLE_TOKEN", default="10/minute"),
     },
     "EXCEPTION_HANDLER": "project.api.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "project.negotiation.ContentNegotiation",  # DRF's, with a fast path
     "DEFAULT_SCHEMA_CLASS": "project.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
