@@ -105,6 +105,10 @@ def _jsonable(value):
     return str(value)
 
 
+# The count of every post, as Django's paginator writes it for the unfiltered post list.
+WHOLE_TABLE_COUNT = re.compile(r'SELECT COUNT\(\*\) AS "__count" FROM "posts_post"')
+
+
 def _plan_nodes(node: dict):
     yield node
     for child in node.get("Plans", []):
@@ -116,6 +120,9 @@ def explain(sql: str, params) -> dict:
 
     Fails on a sequential scan of posts_post, and on a full index scan of it: an index scan with no
     index condition that reads at least half of the table (an index only replacing a sequential scan).
+    One exception, reported as such: the exact count of the whole table (the unfiltered post list's
+    COUNT(*)). PostgreSQL keeps no row count (MVCC), so every plan of it reads every row or index entry;
+    an index-only scan without heap fetches is the cheapest there is, and it passes.
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE relname = 'posts_post'")
@@ -142,6 +149,7 @@ def explain(sql: str, params) -> dict:
         scans.append(f"{kind}" + (f" using {node['Index Name']}" if "Index Name" in node else "") + f" ({read:,} rows)")
     seq_scan = bool(re.search(r"Seq Scan on posts_post\b", plan))
     index_used = any("Index" in scan for scan in scans)
+    whole_table_count = bool(WHOLE_TABLE_COUNT.fullmatch(sql.strip())) and all("Index Only" in scan for scan in scans)
     execution = re.search(r"Execution Time: ([0-9.]+) ms", plan)
     return {
         "plan": plan,
@@ -150,9 +158,10 @@ def explain(sql: str, params) -> dict:
         "posts_table_rows": table_rows,
         "seq_scan_on_posts": seq_scan,
         "full_index_scan_on_posts": full_scan,
+        "whole_table_count": whole_table_count,
         "index_used": index_used,
         "execution_ms": float(execution.group(1)) if execution else None,
-        "pass": index_used and not seq_scan and not full_scan,
+        "pass": index_used and not seq_scan and (not full_scan or whole_table_count),
     }
 
 
