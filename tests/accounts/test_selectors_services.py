@@ -1,8 +1,16 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from accounts.avatars import avatar_url, identicon_svg
-from accounts.selectors import user_follower_count, user_following_count, user_is_following, user_list
+from accounts.selectors import (
+    email_taken,
+    user_follower_count,
+    user_following_count,
+    user_is_following,
+    user_list,
+    username_taken,
+)
 from accounts.services import user_follow, user_unfollow
 from tests.factories import FollowFactory, PostFactory, UserFactory
 
@@ -68,3 +76,34 @@ def test_avatar_is_a_deterministic_local_svg(client):
     assert first.content.decode() == identicon_svg(f"user:{user.pk}")
     assert "max-age" in first["Cache-Control"]
     assert identicon_svg("user:1") != identicon_svg("user:2")
+
+
+def test_taken_names_and_emails_in_any_letter_case_but_ones_own():
+    asha = UserFactory(username="Asha", email="Asha@Example.org")
+    assert username_taken(username="aSHA") and email_taken(email="asha@example.ORG")
+    assert not username_taken(username="asha", exclude_pk=asha.pk)
+    assert not email_taken(email="ASHA@example.org", exclude_pk=asha.pk)
+    assert not username_taken(username="ash") and not email_taken(email="sha@example.org")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's LOWER() folds every letter")
+def test_taken_is_what_the_unique_index_refuses_on_postgresql():
+    UserFactory(username="vikram")
+    # The Kelvin sign: UPPER() leaves it, LOWER() makes it "k" (the index's expression).
+    assert username_taken(username="vi\u212aram")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a plan of PostgreSQL's")
+@pytest.mark.parametrize("field", ["username", "email"])
+def test_taken_is_answered_from_the_unique_index(field):
+    UserFactory.create_batch(3)
+    check = username_taken if field == "username" else email_taken
+    queries = []
+    with connection.execute_wrapper(lambda execute, sql, params, many, context: queries.append((sql, params))):
+        check(**{field: "nobody"})
+    ((sql, params),) = queries
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: ask whether the index can answer
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"accounts_user_{field}_ci_unique" in plan, plan
