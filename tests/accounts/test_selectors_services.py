@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.avatars import avatar_url, identicon_svg
 from accounts.selectors import (
@@ -98,12 +99,11 @@ def test_taken_is_what_the_unique_index_refuses_on_postgresql():
 def test_taken_is_answered_from_the_unique_index(field):
     UserFactory.create_batch(3)
     check = username_taken if field == "username" else email_taken
-    queries = []
-    with connection.execute_wrapper(lambda execute, sql, params, many, context: queries.append((sql, params))):
-        check(**{field: "nobody"})
-    ((sql, params),) = queries
+    with CaptureQueriesContext(connection) as captured:
+        assert not check(**{field: "nobody"})
+    (query,) = captured.captured_queries  # the statement as sent, its values in it
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: ask whether the index can answer
-        cursor.execute("EXPLAIN " + sql, params)
+        cursor.execute("EXPLAIN " + query["sql"])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert f"accounts_user_{field}_ci_unique" in plan, plan
