@@ -178,7 +178,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            else "project.storage.StaticFilesStorage"  # WhiteNoise's compressed manifest storage, URLs kept
         )
     },
 }
