@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.http import RFC3986_SUBDELIMS
 
 # Django's path converters (django.urls.converters): the values they take, and a probe of each.
@@ -19,6 +19,8 @@ _CONVERTERS = {int: (re.compile(r"[0-9]+"), "918273645"), str: (re.compile(r"[^/
 _SAFE = RFC3986_SUBDELIMS + "/~:@"  # what reverse() leaves unquoted
 KEPT = 256  # (route, script prefix, URLconf) entries kept by each cache below; a full cache starts over
 _fixed: dict[tuple, str] = {}
+_positional: dict[tuple, "Route"] = {}
+_POSITIONAL = ""  # Route's argument name for a positional argument (route_url)
 
 
 def fixed_url(name: str) -> str:
@@ -31,6 +33,20 @@ def fixed_url(name: str) -> str:
             _fixed.clear()
         url = _fixed[where] = reverse(name)
         return url
+
+
+def route_url(name: str, value) -> str:
+    """reverse(name, args=[value]) for a route with one `int` or `str` argument, built as a Route builds it."""
+    kind = int if isinstance(value, int) else str
+    route = _positional.get((name, kind))
+    if route is None:
+        if len(_positional) >= KEPT:
+            _positional.clear()
+        route = _positional[name, kind] = Route(name, **{_POSITIONAL: kind})
+    try:
+        return route(value)
+    except NoReverseMatch:  # the route does not take the probe (say a str for an <int:...>): reverse() decides
+        return reverse(name, args=[value])
 
 
 class Route:
@@ -46,6 +62,11 @@ class Route:
         self.accepts, self.probe = _CONVERTERS[kind]
         self._around: dict[tuple, tuple[str, str]] = {}
 
+    def _reverse(self, value) -> str:
+        if self.arg == _POSITIONAL:
+            return reverse(self.name, args=[value])
+        return reverse(self.name, kwargs={self.arg: value})
+
     def __call__(self, value) -> str:
         return self.maker()(value)
 
@@ -55,12 +76,12 @@ class Route:
         For many URLs in one request (a page of posts): the prefix and URLconf are looked up once.
         """
         head, tail = self._around_value()
-        accepts, name, arg = self.accepts.fullmatch, self.name, self.arg
+        accepts, by_reverse = self.accepts.fullmatch, self._reverse
 
         def url(value) -> str:
             text = str(value)
             if not accepts(text):
-                return reverse(name, kwargs={arg: value})
+                return by_reverse(value)
             return head + quote(text, safe=_SAFE) + tail
 
         return url
@@ -69,7 +90,7 @@ class Route:
         where = (get_script_prefix(), get_urlconf())
         around = self._around.get(where)
         if around is None:
-            head, found, tail = reverse(self.name, kwargs={self.arg: self.probe}).partition(self.probe)
+            head, found, tail = self._reverse(self.probe).partition(self.probe)
             if not found or self.probe in tail:
                 raise ValueError(f"route {self.name!r}: the probe value is not in its URL once")
             if len(self._around) >= KEPT:

@@ -81,12 +81,32 @@ def test_a_route_with_arguments_is_refused_by_the_route_tag():
 def test_what_routes_keep_is_bounded(monkeypatch):
     monkeypatch.setattr(routes, "KEPT", 2)
     monkeypatch.setattr(routes, "_fixed", {})
+    monkeypatch.setattr(routes, "_positional", {})
     route = Route("profile", username=str)
     try:
         for prefix in ("/a/", "/b/", "/c/", "/d/"):
             set_script_prefix(prefix)
             assert routes.fixed_url("index") == prefix
             assert route("ana") == f"{prefix}user/ana/"
-            assert len(routes._fixed) <= 2 and len(route._around) <= 2
+            assert routes.route_url("avatar", 5) == f"{prefix}avatar/5.svg"
+            assert routes.route_url("profile", "ana") == routes.route_url("popup", "ana")[: -len("popup/")]
+            assert len(routes._fixed) <= 2 and len(route._around) <= 2 and len(routes._positional) <= 2
     finally:
         set_script_prefix("/")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("profile", "ana"), ("profile", "Élodie"), ("profile", "x y"), ("profile", 42), ("avatar", 7), ("unit", 3)],
+)
+def test_the_route_tag_with_an_argument_writes_what_the_url_tag_writes(script_prefix, name, value):
+    context = Context({"value": value})
+    for _ in range(2):
+        ours = Template(f"{{% load routes %}}{{% route '{name}' value %}}").render(context)
+        assert ours == Template(f"{{% url '{name}' value %}}").render(context) == reverse(name, args=[value])
+
+
+def test_a_value_the_probe_does_not_stand_for_is_reversed_by_reverse():
+    assert routes.route_url("unit", "3") == reverse("unit", args=["3"])  # a str for an <int:pk>
+    with pytest.raises(NoReverseMatch):
+        routes.route_url("unit", "three")

@@ -13,7 +13,7 @@ from django import template
 from django.utils.safestring import SafeString
 
 from accounts.links import person_links
-from posts.templatetags.timestamps import naturaltime
+from posts.templatetags.timestamps import naturaltimes
 
 register = template.Library()
 
@@ -31,7 +31,7 @@ data-popup-url="{popup_url}">{username}</a> · <time datetime="{datetime}">{ago}
 @register.simple_tag
 def post_cards(posts) -> SafeString:
     """The cards of `posts` (each with its `author` loaded), in order; "" when there are none."""
-    escape, links_of = html.escape, person_links()
+    escape, links_of, naturaltime = html.escape, person_links(), naturaltimes()
     cards = []
     author = links = None
     for post in posts:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import avoid_wrapping
 from django.utils.timesince import MONTHS_DAYS, TIME_CHUNKS, TIME_STRINGS_KEYS
 from django.utils.timezone import is_aware
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, override
 
 register = template.Library()
 
@@ -28,15 +28,26 @@ _texts: dict[tuple, str] = {}
 @register.filter
 def naturaltime(value):
     """humanize's naturaltime: "now", "3 minutes ago", "2 days, 3 hours ago", "1 week from now"."""
+    return _natural(value, timezone.now(), get_language())
+
+
+def naturaltimes():
+    """`naturaltime` for the many times of one page: the clock and the language are read once."""
+    now, language = timezone.now(), get_language()
+    return lambda value: _natural(value, now, language)
+
+
+def _natural(value, now: datetime.datetime, language: str):
     if not isinstance(value, datetime.datetime) or not is_aware(value):
         return NaturalTimeFormatter.string_for(value)  # dates, naive times, anything else: humanize itself
-    key = (get_language(), *_shown(value, timezone.now()))
+    key = (language, *_shown(value, now))
     try:
         return _texts[key]
     except KeyError:
         if len(_texts) >= TEXTS_KEPT:
             _texts.clear()
-        text = _texts[key] = _text(*key[1:])
+        with override(language):  # the key's language, whatever is active now
+            text = _texts[key] = _text(*key[1:])
         return text
 
 

@@ -115,3 +115,14 @@ def _at(now, naturaltime, value):
         return naturaltime(value)
     finally:
         humanize.datetime = original
+
+
+def test_times_of_a_page_are_written_in_the_pages_language(monkeypatch):
+    monkeypatch.setattr(timestamps, "_texts", {})
+    value = timezone.now() - datetime.timedelta(days=3)
+    with translation.override("hi"):
+        hindi = timestamps.naturaltimes()
+    with translation.override("en"):
+        assert hindi(value) != timestamps.naturaltime(value)  # made in Hindi although English is active
+    with translation.override("hi"):
+        assert hindi(value) == timestamps.naturaltime(value)
