@@ -526,7 +526,7 @@ def first_difference(a, b, where="$") -> str:
 
 
 def code_fingerprint() -> str:
-    """A hash of the project's files outside bench/ (tracked and untracked, not ignored).
+    """A hash of the project's files outside bench/ (tracked and untracked, not ignored; Markdown aside).
 
     Taken at the start and at the end of a run: if the application changed in between (servers
     are started per endpoint, so they would load different code), the run is not valid.
@@ -538,7 +538,8 @@ def code_fingerprint() -> str:
         check=True,
     ).stdout.split(b"\0")
     digest = hashlib.sha256()
-    for name in sorted(n for n in listing if n and not n.startswith(b"bench/")):
+    # Documentation (README.md, ...) does not change what the servers run: it may be written during a run.
+    for name in sorted(n for n in listing if n and not n.startswith(b"bench/") and not n.endswith(b".md")):
         path = ROOT / os.fsdecode(name)
         if path.is_file():
             digest.update(name + b"\0" + path.read_bytes() + b"\0")
