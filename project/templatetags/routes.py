@@ -3,7 +3,9 @@ argument, looked up once.
 
 The layout of every page links a dozen routes; `{% url %}` searches the URLconf for each of them on every
 page (about 20-40 µs each here, measured), although their URLs only change with the script prefix and the
-URLconf. Registered as the "routes" library in settings.TEMPLATES (the project package is not an app).
+URLconf. For routes declared with path() whose argument takes Django's `int` or `str` converter (as
+project.routes.Route builds them); anything else, such as a re_path() with a narrower pattern, keeps
+`{% url %}`. Registered as the "routes" library in settings.TEMPLATES (the project package is not an app).
 """
 
 from django import template
