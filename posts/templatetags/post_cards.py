@@ -3,7 +3,7 @@
 A page of posts (25 of them, on the feed, a profile, explore and search) is the hottest markup of the
 site. In the template engine its loop cost about 32 µs a post even with every link and time worked out
 beforehand (eight variables to look up and escape); formatting the same markup here costs about 8 µs a
-post (measured, see bench/). The card's markup is `CARD`; every value is escaped as Django's `escape`
+post (measured in-process). The card's markup is `CARD`; every value is escaped as Django's `escape`
 escapes it (html.escape, quotes included).
 """
 
