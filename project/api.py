@@ -37,31 +37,42 @@ def parse_id(value: str) -> int | None:
     return pk if 1 <= pk <= MAX_ID else None
 
 
-class IsStaffOrReadOnly(permissions.BasePermission):
-    """Authenticated people read; only staff write."""
+class StaffModelPermissions(permissions.DjangoModelPermissions):
+    """Signed-in people read; staff write, with the model's add, change or delete permission.
+
+    The admin's rule: staff status lets one in, the model permission (given to the person or a group
+    of theirs in the admin) decides what one may change. A superuser has every permission but is
+    refused here unless also staff, as in the admin.
+    """
 
     def has_permission(self, request, view):
-        user = request.user
-        if not (user and user.is_authenticated):
+        if request.method not in permissions.SAFE_METHODS and not request.user.is_staff:
             return False
-        return request.method in permissions.SAFE_METHODS or user.is_staff
+        return super().has_permission(request, view)
+
+
+def staff_may_change(user, method: str, obj) -> bool:
+    """Whether `user` may make this change (PUT/PATCH/DELETE) to someone else's `obj`: staff with the model's
+    change or delete permission; a superuser's account is for superusers only (its email is the way into it).
+    """
+    if not user.is_staff or (getattr(obj, "is_superuser", False) and not user.is_superuser):
+        return False
+    return user.has_perms(StaffModelPermissions().get_required_permissions(method, type(obj)))
 
 
 class IsOwnerOrStaff(permissions.BasePermission):
-    """Reading is open; changing an object is for its owner or staff (a superuser's account: superusers only).
+    """Reading is open; changing an object is for its owner, or for staff with the model's permission.
 
     The owner's id is the object's attribute named by the view's `owner_id_field` ("pk" for a person,
-    "author_id" for a post).
+    "author_id" for a post). Staff change other people's things with the model's change or delete
+    permission (`staff_may_change`).
     """
 
     def has_object_permission(self, request, view, obj):
         user = request.user
         if request.method in permissions.SAFE_METHODS or getattr(obj, view.owner_id_field) == user.pk:
             return True
-        if not user.is_staff:
-            return False
-        # Staff change other people's things, but not a superuser's account (its email is the way into it).
-        return user.is_superuser or not getattr(obj, "is_superuser", False)
+        return staff_may_change(user, request.method, obj)
 
 
 class DetailWithoutFilters:

@@ -1,6 +1,7 @@
 """factory-boy factories, one per model."""
 
 import factory
+from django.contrib.auth.models import Permission
 from factory.django import DjangoModelFactory
 
 from accounts.models import Follow, User
@@ -52,6 +53,27 @@ class UserFactory(DjangoModelFactory):
     full_name = factory.Faker("name")
     about_me = factory.Faker("sentence", nb_words=6)
     password = factory.django.Password("correct horse battery staple")
+
+
+class StaffFactory(UserFactory):
+    """A staff member who may change the project's data, as one would be set up in the admin.
+
+    `permissions`: the "app_label.codename" permissions they get; by default every permission of the
+    accounts, posts and organization apps. `StaffFactory(permissions=[])`: staff status alone.
+    """
+
+    is_staff = True
+
+    @factory.post_generation
+    def permissions(self, create, extracted, **kwargs):
+        if not create:
+            return
+        if extracted is None:
+            granted = Permission.objects.filter(content_type__app_label__in=("accounts", "posts", "organization"))
+        else:
+            pairs = [name.split(".", 1) for name in extracted]
+            granted = [Permission.objects.get(content_type__app_label=app, codename=code) for app, code in pairs]
+        self.user_permissions.set(granted)
 
 
 class FollowFactory(DjangoModelFactory):

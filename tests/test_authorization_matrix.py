@@ -128,7 +128,7 @@ def make_scenario() -> Scenario:
     department.heads.add(owner)
     unit.heads.add(owner)
     another = UserFactory(last_seen=now)
-    # Staff, not superuser: the API goes by is_staff; the admin also wants model permissions.
+    # Staff with every model permission, not a superuser: the API and the admin both check them.
     staff = UserFactory(is_staff=True, last_seen=now)
     staff.user_permissions.set(Permission.objects.all())
     Token.objects.create(user=owner)

@@ -75,7 +75,7 @@ class TokenView(APIView):
 class UserViewSet(
     PreparedList, DetailWithoutFilters, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
 ):
-    """People: register (anyone), list and read (anyone), change (the person or staff)."""
+    """People: register (anyone), list and read (anyone), change (the person, or staff with the change permission)."""
 
     serializer_class = UserSerializer
     owner_id_field = "pk"  # a person owns their own profile

@@ -6,7 +6,7 @@ from organization.api.filtersets import DepartmentFilter, DesignationFilter, Uni
 from organization.api.serializers import CadreSerializer, DepartmentSerializer, DesignationSerializer, UnitSerializer
 from organization.selectors import cadre_list, department_list, designation_list, unit_list
 from organization.services import unit_members_follow_department
-from project.api import IsStaffOrReadOnly
+from project.api import StaffModelPermissions
 
 BLOCKED = OpenApiResponse(
     inline_serializer(
@@ -24,9 +24,9 @@ BLOCKED = OpenApiResponse(
 
 
 class OrganizationViewSet(viewsets.ModelViewSet):
-    """Read: signed-in people. Write: staff."""
+    """Read: signed-in people. Write: staff with the model's add, change or delete permission."""
 
-    permission_classes = [IsStaffOrReadOnly]
+    permission_classes = [StaffModelPermissions]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
 

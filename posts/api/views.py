@@ -14,7 +14,10 @@ from project.api import DetailWithoutFilters, IsOwnerOrStaff, PreparedList
 
 
 class PostViewSet(PreparedList, DetailWithoutFilters, viewsets.ModelViewSet):
-    """Posts, newest first: anyone reads; signed-in people post; the author or staff change and delete."""
+    """Posts, newest first: anyone reads; signed-in people post; the author changes and deletes.
+
+    Staff change and delete other people's posts with the post change or delete permission.
+    """
 
     serializer_class = PostSerializer
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrStaff]

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
+from tests.factories import StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -181,7 +181,7 @@ def actor_client(client_for, user):
     def make(actor):
         if actor == "anonymous":
             return APIClient()
-        return client_for({"owner": user, "other": UserFactory(), "staff": UserFactory(is_staff=True)}[actor])
+        return client_for({"owner": user, "other": UserFactory(), "staff": StaffFactory()}[actor])
 
     return make
 

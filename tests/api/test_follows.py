@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts.models import Follow
-from tests.factories import DesignationFactory, FollowFactory, PostFactory, UnitFactory, UserFactory
+from tests.factories import DesignationFactory, FollowFactory, PostFactory, StaffFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -105,7 +105,7 @@ ACTORS = ("anonymous", "other", "owner", "staff")
 @pytest.mark.parametrize("actor", ACTORS)
 def test_follow_endpoint_permissions(client_for, actor, method, already, expected):
     owner = UserFactory()
-    people = {"owner": owner, "other": UserFactory(), "staff": UserFactory(is_staff=True)}
+    people = {"owner": owner, "other": UserFactory(), "staff": StaffFactory()}
     caller = people.get(actor)
     if already and caller not in (None, owner):
         FollowFactory(follower=caller, followed=owner)

@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from accounts.models import User
 from organization.models import Cadre, Department, Designation, Unit
-from tests.factories import CadreFactory, DepartmentFactory, DesignationFactory, UnitFactory, UserFactory
+from tests.factories import CadreFactory, DepartmentFactory, DesignationFactory, StaffFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ KELVIN_SIGN = "\u212a"  # lower-cases to "k", but upper-cases to itself
 
 @pytest.fixture
 def staff_client(client_for):
-    return client_for(UserFactory(is_staff=True))
+    return client_for(StaffFactory())
 
 
 def assert_json_object(response, status) -> dict:
@@ -168,7 +168,7 @@ def _violations(validator, data) -> list[str]:
 
 @pytest.mark.parametrize(("path", "url"), [("/api/users/{id}/", "/api/users/{pk}/"), ("/api/users/me/", None)])
 def test_never_seen_person_without_other_emails_matches_the_schema(api_client, client_for, path, url):
-    staff = UserFactory(is_staff=True, email2="", email3="")  # staff see the contact fields
+    staff = StaffFactory(email2="", email3="")  # staff see the contact fields
     client = client_for(staff)
     person = UserFactory(email2="", email3="") if url else staff
     User.objects.filter(pk=person.pk).update(last_seen=None)  # never seen
@@ -180,7 +180,7 @@ def test_never_seen_person_without_other_emails_matches_the_schema(api_client, c
 
 
 def test_list_of_people_never_seen_matches_the_schema(api_client, client_for):
-    client = client_for(UserFactory(is_staff=True))
+    client = client_for(StaffFactory())
     UserFactory.create_batch(2, email2="", email3="")
     data = client.get("/api/users/").json()
     assert None in [person["last_seen"] for person in data["results"]]

@@ -1,12 +1,13 @@
 """The organization API: /api/departments/, /api/units/, /api/cadres/, /api/designations/."""
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from organization.models import Cadre, Department, Designation, Unit
-from tests.factories import CadreFactory, DepartmentFactory, DesignationFactory, UnitFactory, UserFactory
+from tests.factories import CadreFactory, DepartmentFactory, DesignationFactory, StaffFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ def assert_json(response, status):
 
 @pytest.fixture
 def staff():
-    return UserFactory(is_staff=True)
+    return StaffFactory()
 
 
 @pytest.fixture
@@ -54,15 +55,36 @@ def payload(resource, org, name):
     }[resource]
 
 
-ROLES = ("anonymous", "user", "staff")
+ROLES = ("anonymous", "user", "staff without permissions", "staff")
 MATRIX = {
-    ("get", False): (401, 200, 200),
-    ("get", True): (401, 200, 200),
-    ("post", False): (401, 403, 201),
-    ("put", True): (401, 403, 200),
-    ("patch", True): (401, 403, 200),
-    ("delete", True): (401, 403, 204),
+    ("get", False): (401, 200, 200, 200),
+    ("get", True): (401, 200, 200, 200),
+    ("post", False): (401, 403, 403, 201),
+    ("put", True): (401, 403, 403, 200),
+    ("patch", True): (401, 403, 403, 200),
+    ("delete", True): (401, 403, 403, 204),
 }
+PEOPLE = {
+    "user": UserFactory,
+    "staff without permissions": lambda: StaffFactory(permissions=[]),
+    "staff": StaffFactory,
+}
+
+
+def check_write(client, resource, org, obj, method, status):
+    """Send the request (to the object's URL, or the list's for None).
+
+    The object changes (is made, renamed, deleted) exactly when that is allowed.
+    """
+    model = MODELS[resource]
+    before = model.objects.count()
+    data = payload(resource, org, "Renamed") if method in ("post", "put", "patch") else None
+    response = getattr(client, method)(url(resource, obj and obj.pk), data)
+    assert response.status_code == status, response.content
+    if status != 204:
+        assert response["Content-Type"] == "application/json"
+    assert model.objects.filter(name="Renamed").exists() == (status in (200, 201) and method != "get")
+    assert model.objects.count() == before + (status == 201) - (status == 204)
 
 
 @pytest.mark.parametrize("resource", MODELS)
@@ -71,16 +93,31 @@ MATRIX = {
     [(*key, role, status) for key, statuses in MATRIX.items() for role, status in zip(ROLES, statuses, strict=True)],
 )
 def test_who_may_do_what_with_the_organization(api_client, client_for, org, resource, method, detail, role, status):
-    client = api_client if role == "anonymous" else client_for(UserFactory(is_staff=role == "staff"))
-    obj, model = org[resource], MODELS[resource]
-    before = model.objects.count()
-    data = payload(resource, org, "Renamed") if method in ("post", "put", "patch") else None
-    response = getattr(client, method)(url(resource, obj.pk if detail else None), data)
-    assert response.status_code == status, response.content
-    if status != 204:
-        assert response["Content-Type"] == "application/json"
-    assert model.objects.filter(name="Renamed").exists() == (status in (200, 201) and method != "get")
-    assert model.objects.count() == before + (status == 201) - (status == 204)
+    client = api_client if role == "anonymous" else client_for(PEOPLE[role]())
+    check_write(client, resource, org, org[resource] if detail else None, method, status)
+
+
+ACTIONS = {"post": ("add", 201), "put": ("change", 200), "patch": ("change", 200), "delete": ("delete", 204)}
+
+
+@pytest.mark.parametrize("resource", MODELS)
+@pytest.mark.parametrize("method", ACTIONS)
+def test_a_staff_write_needs_that_models_permission_for_that_action(client_for, org, resource, method):
+    """As in the admin: "add" for POST, "change" for PUT/PATCH, "delete" for DELETE, of that very model."""
+    action, status = ACTIONS[method]
+    needed = f"organization.{action}_{MODELS[resource]._meta.model_name}"
+    every = {f"organization.{p.codename}" for p in Permission.objects.filter(content_type__app_label="organization")}
+    obj = None if method == "post" else org[resource]
+    everything_else = client_for(StaffFactory(permissions=every - {needed}))
+    check_write(everything_else, resource, org, obj, method, 403)
+    check_write(client_for(StaffFactory(permissions=[needed])), resource, org, obj, method, status)
+
+
+def test_a_superuser_who_is_not_staff_reads_but_does_not_write(client_for, org):
+    """Staff status is what lets one change data (the admin's gate too); a superuser without it only reads."""
+    client = client_for(UserFactory(is_superuser=True))
+    check_write(client, "cadres", org, org["cadres"], "get", 200)
+    check_write(client, "cadres", org, None, "post", 403)
 
 
 def test_department_shows_its_units_and_heads(client_for, user):

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from posts.models import Post
-from tests.factories import FollowFactory, PostFactory, UserFactory
+from tests.factories import FollowFactory, PostFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,7 @@ def client_as(api_client, client_for, post):
     """client_as(role) for role in anonymous, other, owner (of `post`), staff."""
 
     def make(role):
-        users = {"other": UserFactory, "owner": lambda: post.author, "staff": lambda: UserFactory(is_staff=True)}
+        users = {"other": UserFactory, "owner": lambda: post.author, "staff": lambda: StaffFactory()}
         return api_client if role == "anonymous" else client_for(users[role]())
 
     return make
@@ -71,6 +71,26 @@ def test_who_may_do_what_with_posts(client_as, post, method, target, role, statu
         assert response["Content-Type"] == "application/json"
     assert Post.objects.filter(body="edited").count() == (1 if status in (200, 201) and method != "get" else 0)
     assert Post.objects.filter(pk=post.pk).exists() == (status != 204)
+
+
+EVERY_PERMISSION = {
+    f"posts.{action}_{model}" for action in ("add", "change", "delete", "view") for model in ("post", "message")
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "needed", "status"), [("patch", "posts.change_post", 200), ("delete", "posts.delete_post", 204)]
+)
+def test_staff_change_someone_elses_post_with_the_permission_for_that_action(client_for, post, method, needed, status):
+    """As in the admin: staff status alone, or every other permission, is not enough."""
+    data = {"body": "edited"} if method == "patch" else None
+    for permissions in ([], EVERY_PERMISSION - {needed}):
+        response = getattr(client_for(StaffFactory(permissions=permissions)), method)(f"{POSTS}{post.pk}/", data)
+        assert response.status_code == 403, response.content
+        assert Post.objects.get(pk=post.pk).body == "original"
+    response = getattr(client_for(StaffFactory(permissions=[needed])), method)(f"{POSTS}{post.pk}/", data)
+    assert response.status_code == status, response.content
+    assert list(Post.objects.filter(pk=post.pk).values_list("body", flat=True)) == (["edited"] if status == 200 else [])
 
 
 def test_a_post_shows_exactly_id_body_utc_timestamp_and_author(api_client, post):

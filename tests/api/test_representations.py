@@ -12,7 +12,7 @@ from accounts.api.serializers import PRIVATE_FIELDS, UserSerializer, UserSummary
 from accounts.selectors import user_list
 from posts.api.serializers import PostSerializer
 from posts.selectors import post_list
-from tests.factories import DesignationFactory, PostFactory, UnitFactory, UserFactory
+from tests.factories import DesignationFactory, PostFactory, StaffFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +53,7 @@ def test_user_representation_equals_drf_generic_with_private_fields_masked(peopl
             "anonymous": AnonymousUser(),
             "other": UserFactory(),
             "self": person,
-            "staff": UserFactory(is_staff=True),
+            "staff": StaffFactory(),
         }[viewer_kind]
         serializer = UserSerializer(context={"request": request_by(viewer)})
         expected = drf_generic(serializer, person)

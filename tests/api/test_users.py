@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from tests.factories import DesignationFactory, FollowFactory, PostFactory, UnitFactory, UserFactory
+from tests.factories import DesignationFactory, FollowFactory, PostFactory, StaffFactory, UnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -147,7 +147,7 @@ def test_user_detail_shows_organization_and_counts(api_client, user):
 )
 def test_contact_fields_are_shown_only_to_the_user_and_staff(client_for, viewer, sees_private):
     asha = UserFactory(employee_id="E-100", **PROFILE)
-    people = {"owner": asha, "other": UserFactory(), "staff": UserFactory(is_staff=True)}
+    people = {"owner": asha, "other": UserFactory(), "staff": StaffFactory()}
     client = client_for(people[viewer]) if viewer in people else APIClient()
     expected = {name: getattr(asha, name) if sees_private else None for name in PRIVATE_FIELDS}
     detail = client.get(f"{USERS}{asha.pk}/").json()
@@ -240,13 +240,28 @@ def test_page_size_is_capped_at_100_and_a_page_out_of_range_is_404_json(api_clie
 @pytest.mark.parametrize("editor", ["owner", "staff"])
 def test_owner_or_staff_can_patch_profile_fields(client_for, editor):
     asha = UserFactory(username="asha", email="asha@example.org")
-    client = client_for(asha if editor == "owner" else UserFactory(is_staff=True))
+    client = client_for(asha if editor == "owner" else StaffFactory())
     response = client.patch(f"{USERS}{asha.pk}/", PROFILE | {"username": "Asha", "email": "ASHA@example.org"})
     assert response.status_code == 200, response.content
     asha.refresh_from_db()
     assert {name: getattr(asha, name) for name in PROFILE} == PROFILE
     assert (asha.username, asha.email) == ("Asha", "ASHA@example.org")  # a case change of one's own name is fine
     assert {name: response.json()[name] for name in PROFILE} == PROFILE
+
+
+def test_staff_change_someone_elses_profile_only_with_the_change_user_permission(client_for, user):
+    every = {f"accounts.{action}_user" for action in ("add", "change", "delete", "view")}
+    for permissions in ([], every - {"accounts.change_user"}):
+        response = client_for(StaffFactory(permissions=permissions)).patch(f"{USERS}{user.pk}/", {"about_me": "edited"})
+        assert response.status_code == 403, response.content
+        user.refresh_from_db()
+        assert user.about_me != "edited"
+    response = client_for(StaffFactory(permissions=["accounts.change_user"])).patch(
+        f"{USERS}{user.pk}/", {"about_me": "edited"}
+    )
+    assert response.status_code == 200, response.content
+    user.refresh_from_db()
+    assert user.about_me == "edited"
 
 
 def test_other_user_cannot_patch_profile(client_for, user):
@@ -303,7 +318,7 @@ ACTORS = ("anonymous", "other", "owner", "staff")
 @pytest.mark.parametrize("actor", ACTORS)
 def test_users_endpoint_permissions(client_for, actor, method, path, expected):
     owner = UserFactory()
-    people = {"owner": owner, "other": UserFactory(), "staff": UserFactory(is_staff=True)}
+    people = {"owner": owner, "other": UserFactory(), "staff": StaffFactory()}
     client = APIClient() if actor == "anonymous" else client_for(people[actor])
     payload = {"username": "newbie", "email": "newbie@example.org", "password": STRONG}
     payload = payload if method == "post" else {"about_me": "edited"} if method in ("patch", "put") else None
