@@ -72,15 +72,18 @@
 
   // Export progress in the navigation: "Export: Waiting for a worker", "Export: Running 40 %", then a link.
   var exportItem = document.getElementById("export-status");
+  var exportLink = exportItem && exportItem.querySelector("a");
+  var exportHome = exportLink && exportLink.getAttribute("href"); // one's profile, where an export starts
   function showExport(state) {
     if (!exportItem) return;
-    var link = exportItem.querySelector("a");
+    var link = exportLink;
     exportItem.classList.remove("d-none");
     if (state.download) {
       link.textContent = exportItem.dataset.ready;
       link.href = state.download;
       return;
     }
+    link.href = exportHome; // a new export after a finished one: no longer a link to the old file
     var text = exportItem.dataset.prefix + ": " + state.label;
     if (state.status === "running") text += " " + state.progress + " %";
     if (state.message) text += " (" + state.message + ")";
