@@ -12,13 +12,13 @@ import re
 import zipfile
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from posts.exports import post_export_start
 from posts.models import Post, PostExport
 from tests.factories import PostFactory, UserFactory
+from tests.workers import run_database_worker
 
 try:
     from playwright.sync_api import expect
@@ -104,7 +104,7 @@ def test_export_progress_shows_in_the_navigation_and_its_link_downloads_the_post
 
     # 3. The worker runs the queued task to its end; the next poll turns the item into the download link.
     with live_server_gate.lock:
-        call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+        run_database_worker()
         export.refresh_from_db()
         assert (export.status, export.progress) == ("done", 100)
         assert DBTaskResult.objects.get(id=export.task_id).status == "SUCCESSFUL"

@@ -4,10 +4,10 @@ import csv
 import io
 import json
 import os
+import signal
 import zipfile
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
@@ -15,6 +15,7 @@ from posts import exports
 from posts.models import PostExport
 from tests.factories import PostFactory, UserFactory
 from tests.pages.helpers import sign_in
+from tests.workers import WORKER_SIGNALS, run_database_worker
 
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 DATABASE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
@@ -160,7 +161,9 @@ def test_a_real_database_worker_runs_an_enqueued_export_to_completion(
     settings.TASKS = DATABASE
     task_id = start(client_for, author, django_capture_on_commit_callbacks).json()["id"]
     assert PostExport.objects.get(pk=task_id).status == "queued"
-    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    handlers = [signal.getsignal(signum) for signum in WORKER_SIGNALS]
+    run_database_worker()
+    assert [signal.getsignal(signum) for signum in WORKER_SIGNALS] == handlers  # Ctrl-C still stops pytest
     export = PostExport.objects.get(pk=task_id)
     assert (export.status, export.progress) == ("done", 100)
     assert DBTaskResult.objects.get(id=export.task_id).status == "SUCCESSFUL"
