@@ -90,7 +90,8 @@
     link.textContent = text;
   }
 
-  // Notifications: poll now and every few seconds; keep the unread-messages badge and the export current.
+  // Notifications: poll now and every few seconds (data-poll-interval ms on <body>, 5 s without it; the browser
+  // tests shorten it); keep the unread-messages badge and the export current.
   var url = document.body.dataset.notificationsUrl;
   var badge = document.getElementById("message-count");
   if (url && badge) {
