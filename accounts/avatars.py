@@ -2,7 +2,7 @@
 
 import hashlib
 
-from project.routes import Route
+from django.urls import reverse
 
 GRID = 5
 
@@ -26,9 +26,6 @@ def identicon_svg(seed: str) -> str:
     )
 
 
-AVATAR = Route("avatar", pk=int)
-
-
 def avatar_url(user) -> str:
     """The URL of `user`'s identicon (keyed by the user's id, so renames keep the picture)."""
-    return AVATAR(user.pk)
+    return reverse("avatar", kwargs={"pk": user.pk})

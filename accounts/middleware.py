@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone, translation
 
+from accounts.invalidation import person_changed
 from accounts.models import User
 
 
@@ -21,6 +22,7 @@ class LastSeenMiddleware:
             if user.last_seen is None or now - user.last_seen >= timedelta(seconds=settings.LAST_SEEN_INTERVAL):
                 User.objects.filter(pk=user.pk).update(last_seen=now)
                 user.last_seen = now
+                person_changed(user.pk, username_may_change=False)  # update() sends no signal
         return response
 
 

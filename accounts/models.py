@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from project.history import ChangeHistory
+from core.history import ChangeHistory
 
 mobile_validator = RegexValidator(
     regex=r"^\+?[0-9][0-9 -]{5,18}[0-9]$",

@@ -10,11 +10,13 @@ password ever travels in a spreadsheet. `created_by` is the importing user. Flag
 from import_export import fields
 
 from accounts.models import User
+from core.caching import ALL
 from organization.models import Department, Designation, Unit
 from organization.resources import NameWidget, NaturalKeyResource
 
 
 class UserResource(NaturalKeyResource):
+    invalidates = (ALL,)  # people's names and organization show everywhere: every cached read is read again
     department = fields.Field(attribute="department", column_name="department", widget=NameWidget(Department))
     unit = fields.Field(attribute="unit", column_name="unit", widget=NameWidget(Unit))
     designation = fields.Field(attribute="designation", column_name="designation", widget=NameWidget(Designation))

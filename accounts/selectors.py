@@ -7,7 +7,6 @@ from django.db.models.functions import Lower
 
 from accounts.models import Follow, User
 from posts.models import Post
-from project.prepared import PreparedQuery, PreparedSequence
 
 
 def user_is_following(*, follower: User, followed: User) -> bool:
@@ -92,44 +91,14 @@ def user_api_list() -> QuerySet[User]:
 def user_profile(*, username: str, viewer: User | None = None) -> User:
     """One person with counts and, for a signed-in viewer, `is_followed` (whether the viewer follows them).
 
-    Raises User.DoesNotExist for an unknown username. One query, prepared (the profile page's and the hover
-    card's read).
+    Raises User.DoesNotExist for an unknown username. One query (the profile page's and the hover card's).
     """
-    if viewer is not None and viewer.is_authenticated:
-        return _profile_seen_by.get(username=username, viewer_id=viewer.pk)
-    return _profile.get(username=username)
-
-
-def _profile_queryset(username: str, viewer_id: int | None = None) -> QuerySet[User]:
     qs = user_list().filter(username=username)
-    if viewer_id is None:
-        return qs
-    return qs.annotate(is_followed=Exists(Follow.objects.filter(follower_id=viewer_id, followed=OuterRef("pk"))))
-
-
-_profile = PreparedQuery(_profile_queryset, username=str)
-_profile_seen_by = PreparedQuery(_profile_queryset, username=str, viewer_id=int)
-_user_by_pk = PreparedQuery(lambda pk: user_api_list().filter(pk=pk), pk=int)
-_user_plain_by_pk = PreparedQuery(lambda pk: User._default_manager.filter(pk=pk), pk=int)
-_users = PreparedQuery(user_api_list)
+    if viewer is not None and viewer.is_authenticated:
+        qs = qs.annotate(is_followed=Exists(Follow.objects.filter(follower=viewer, followed=OuterRef("pk"))))
+    return qs.get()
 
 
 def user_detail(*, pk: int) -> User:
-    """One person by id as `user_api_list()` reads them (organization and counts). Raises User.DoesNotExist.
-
-    Prepared: the API's person detail is the hottest single read, and compiling it was most of its time.
-    """
-    return _user_by_pk.get(pk=pk)
-
-
-def user_by_pk(*, pk: int) -> User:
-    """The person with id `pk`, their own fields only (as authentication loads them). Raises User.DoesNotExist.
-
-    Prepared: every signed-in page loads its person this way.
-    """
-    return _user_plain_by_pk.get(pk=pk)
-
-
-def user_list_pages() -> PreparedSequence:
-    """`user_api_list()` as a Paginator pages it, prepared: the unfiltered API list of people."""
-    return _users.sequence()
+    """One person by id as `user_api_list()` reads them (organization and counts). Raises User.DoesNotExist."""
+    return user_api_list().get(pk=pk)

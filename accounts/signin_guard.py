@@ -9,8 +9,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 
-from accounts.selectors import user_by_pk
-
 
 def _key(request, username: str) -> str:
     address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
@@ -56,11 +54,3 @@ class GuardedModelBackend(ModelBackend):
         else:
             signin_succeeded(request, username)
         return user
-
-    def get_user(self, user_id):
-        """ModelBackend's, through a prepared query: every signed-in page loads its person here."""
-        try:
-            user = user_by_pk(pk=user_id)
-        except get_user_model().DoesNotExist:
-            return None
-        return user if self.user_can_authenticate(user) else None

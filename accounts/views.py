@@ -15,9 +15,11 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts import selectors, services
 from accounts.avatars import identicon_svg
 from accounts.forms import ProfileForm, RegisterForm, SignInForm
+from accounts.invalidation import person_scope
 from accounts.models import User
-from posts.selectors import post_list_pages
-from project.pages import add_service_errors, paginate
+from core.caching import versions
+from core.pages import add_service_errors, paginate
+from posts.selectors import posts_by_author
 
 
 @require_safe
@@ -37,8 +39,9 @@ def _profile_or_404(request, username: str) -> User:
 @require_safe
 def profile(request, username: str):
     person = _profile_or_404(request, username)
-    page = paginate(request, post_list_pages(author=person), count=person.post_count)
-    return render(request, "accounts/profile.html", {"person": person, "page": page})
+    page = paginate(request, posts_by_author(author=person), count=person.post_count)
+    cards_key = f"posts-by:{person.pk}@{versions(person_scope(person.pk))}"  # their posts and their username
+    return render(request, "accounts/profile.html", {"person": person, "page": page, "cards_key": cards_key})
 
 
 @require_safe

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from project.history import ChangeHistory
+from core.history import ChangeHistory
 
 # model name → the message for a name that is taken, in any letter case (whole sentences, for translators)
 NAME_TAKEN = {

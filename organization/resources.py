@@ -21,6 +21,7 @@ from import_export import fields, resources, widgets
 from import_export.instance_loaders import BaseInstanceLoader
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from core.caching import invalidate
 from organization.models import Cadre, Department, Designation, Unit
 from organization.services import unit_members_follow_department
 
@@ -102,6 +103,8 @@ class NaturalKeyInstanceLoader(BaseInstanceLoader):
 
 class NaturalKeyResource(resources.ModelResource):
     """The shared import rules (see the module docstring); a subclass names its model, fields and key."""
+
+    invalidates = ("org", "people")  # the cached reads (core.caching scopes) an import of these rows changes
 
     class Meta:
         instance_loader_class = NaturalKeyInstanceLoader
@@ -240,6 +243,8 @@ class NaturalKeyResource(resources.ModelResource):
                 bulk_update_with_history(instances, self._meta.model, self.get_bulk_update_fields(), **history)
         except Exception as exc:  # the library's own bulk paths report any error this way
             self.handle_import_error(result, exc, raise_errors)
+        else:
+            invalidate(*self.invalidates)  # bulk writes send no model signals (core.caching)
         finally:
             instances.clear()
 

@@ -3,6 +3,7 @@
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
+from core.caching import invalidate
 from organization import reference_data
 from organization.models import Cadre, Department, Designation, Unit
 
@@ -51,4 +52,7 @@ def unit_members_follow_department(*, unit: Unit) -> int:
 
     Keeps the rule that a person's unit belongs to their department.
     """
-    return unit.members.exclude(department_id=unit.department_id).update(department_id=unit.department_id)
+    moved = unit.members.exclude(department_id=unit.department_id).update(department_id=unit.department_id)
+    if moved:
+        invalidate("org", "people")  # update() sends no signal (core.caching)
+    return moved

@@ -2,9 +2,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from core.pages import paginate
 from organization.models import Unit
 from organization.selectors import department_list, members_of
-from project.pages import paginate
 
 
 @require_safe

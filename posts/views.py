@@ -8,11 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.invalidation import person_scope
 from accounts.models import User
+from core.pages import add_service_errors, paginate, paginate_cached
 from posts import selectors, services
 from posts.exports import ExportInProgress, post_export_start
 from posts.forms import MessageForm, PostForm
-from project.pages import add_service_errors, paginate
 
 
 def index(request):
@@ -28,14 +29,15 @@ def index(request):
         else:
             messages.success(request, _("Your post is live."))
             return redirect("index")
-    page = paginate(request, selectors.feed_pages(user=request.user))
-    return render(request, "posts/index.html", {"form": form, "page": page, "title": _("Home")})
+    feed = selectors.feed_for_user(user=request.user)
+    page, cards_key = paginate_cached(request, feed, f"feed:{request.user.pk}", "posts", person_scope(request.user.pk))
+    return render(request, "posts/index.html", {"form": form, "page": page, "cards_key": cards_key, "title": _("Home")})
 
 
 @require_safe
 def explore(request):
-    page = paginate(request, selectors.post_list_pages())
-    return render(request, "posts/explore.html", {"page": page, "title": _("Explore")})
+    page, cards_key = paginate_cached(request, selectors.post_list(), "posts", "posts")
+    return render(request, "posts/explore.html", {"page": page, "cards_key": cards_key, "title": _("Explore")})
 
 
 @require_safe

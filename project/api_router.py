@@ -6,7 +6,7 @@ from rest_framework import permissions, routers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.exceptions import NotFound
 
-import project.schema  # noqa: F401  (registers the schema extensions)
+import core.schema  # noqa: F401  (registers the schema extensions)
 from accounts.api.views import TokenView, UserViewSet
 from organization.api.views import CadreViewSet, DepartmentViewSet, DesignationViewSet, UnitViewSet
 from posts.api.views import FeedView, PostExportViewSet, PostViewSet

@@ -39,7 +39,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django.contrib.humanize",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -50,6 +49,7 @@ INSTALLED_APPS = [
     "simple_history",  # who changed what and when
     "django_tasks",  # the Django 6 tasks API (@task, .enqueue()) on 5.2
     "django_tasks_db",  # the default task backend: jobs in the database, run by `manage.py db_worker`
+    "core",
     "accounts",
     "organization",
     "posts",
@@ -57,7 +57,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "project.middleware.DatabaseUnavailableMiddleware",  # outermost process_exception: the last resort
+    "core.middleware.DatabaseUnavailableMiddleware",  # outermost process_exception: the last resort
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",  # the language: cookie, then Accept-Language, then English
@@ -72,7 +72,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "project.urls"
-CSRF_FAILURE_VIEW = "project.views.csrf_failure"
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 WSGI_APPLICATION = "project.wsgi.application"
 
 TEMPLATES = [
@@ -87,7 +87,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            "libraries": {"routes": "project.templatetags.routes"},  # {% route %}: the project is not an app
         },
     },
 ]
@@ -122,12 +121,12 @@ DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = {**_db, **env.db_url_config(DATABASE_REPLICA_URL)}
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # in tests the replica is the primary
-    DATABASE_ROUTERS = ["project.db_router.PrimaryReplicaRouter"]
+    DATABASE_ROUTERS = ["core.db_router.PrimaryReplicaRouter"]
 
 for _alias in DATABASES.values():
     if _alias["ENGINE"] == "django.db.backends.postgresql":
         # Django's backend, with a health check that needs no `SELECT 1` while the connection is quiet.
-        _alias["ENGINE"] = "project.backends.postgresql"
+        _alias["ENGINE"] = "core.backends.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -178,7 +177,7 @@ STORAGES = {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
-            else "project.storage.StaticFilesStorage"  # WhiteNoise's compressed manifest storage, URLs kept
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"  # hashed names, compressed copies
         )
     },
 }
@@ -190,10 +189,24 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
-# Sessions in the database by default (Django's database engine, its read prepared: accounts.sessions);
-# with a shared Redis CACHE_URL, "…backends.cached_db" saves a query.
-SESSION_ENGINE = env.str("SESSION_ENGINE", default="accounts.sessions")
+# One cache shared by every worker process: throttles, the sign-in lockout, sessions and the cached reads
+# (core.caching) all use it. By default Django's file-based cache in CACHE_DIR (shared by the processes of
+# one node, no server needed; core.cache_backends makes its counters atomic); CACHE_URL=redis://… (Django's
+# RedisCache) shares it between nodes. A per-process cache with DEBUG=False is a warning of `check --deploy`.
+CACHE_DIR = env.path("CACHE_DIR", default=BASE_DIR / "var" / "cache")
+if env.str("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "core.cache_backends.FileBasedCache",
+            "LOCATION": str(CACHE_DIR),
+            "TIMEOUT": 24 * 60 * 60,  # outlasts the longest counter window (core.cache_backends)
+            "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=20_000)},
+        }
+    }
+# Sessions in the cache, written through to the database (a cache hit reads no row; a lost cache loses none).
+SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.cached_db")
 
 # --- Background tasks and their files ----------------------------------------------
 # TASKS_BACKEND: "database" (default; `manage.py db_worker` runs the jobs, on any of the three
@@ -228,22 +241,21 @@ REST_FRAMEWORK = {
     # DRF's own default is AllowAny: say explicitly what a view needs.
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "accounts.authentication.TokenAuthentication",  # DRF's, with a prepared query
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PAGINATION_CLASS": "project.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
-        "project.filters.FilterBackend",
+        "core.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["project.throttling.AnonRateThrottle"],  # DRF's, counted in fixed windows
+    "DEFAULT_THROTTLE_CLASSES": ["core.throttling.AnonRateThrottle"],  # DRF's, counted in fixed windows
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/minute"),
         "token": env.str("THROTTLE_TOKEN", default="10/minute"),
     },
-    "EXCEPTION_HANDLER": "project.api.exception_handler",
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "project.negotiation.ContentNegotiation",  # DRF's, with a fast path
-    "DEFAULT_SCHEMA_CLASS": "project.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 

@@ -18,4 +18,4 @@ urlpatterns = [
 ]
 
 # A database outage raised outside a view (middleware, after the response) is a 503 too, not a 500.
-handler500 = "project.middleware.server_error"
+handler500 = "core.middleware.server_error"

@@ -1,5 +1,9 @@
+import os
+
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -13,9 +17,25 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_folder(tmp_path_factory):
+    """The suite's own shared file cache (not the one a development server in this folder uses); processes
+    the tests start (gunicorn, commands) share it through CACHE_DIR."""
+    folder = tmp_path_factory.mktemp("cache")
+    caches_setting = {"default": {**settings.CACHES["default"], "LOCATION": str(folder)}}
+    previous = os.environ.get("CACHE_DIR")
+    os.environ["CACHE_DIR"] = str(folder)
+    with override_settings(CACHES=caches_setting):
+        yield folder
+    if previous is None:
+        del os.environ["CACHE_DIR"]
+    else:
+        os.environ["CACHE_DIR"] = previous
+
+
 @pytest.fixture(autouse=True)
-def _fresh_throttle_history():
-    """Throttles count requests in the cache: each test starts with none."""
+def _fresh_cache():
+    """Throttles, lockouts and cached reads live in the cache, the database rolls back: each test starts empty."""
     cache.clear()
     yield
     cache.clear()

@@ -63,7 +63,7 @@ def test_database_url_selects_the_engine(monkeypatch, tmp_path):
 
     postgres = _settings_with(monkeypatch, DATABASE_URL="postgres://u@db.example:5432/blog")["DATABASES"]["default"]
     assert (postgres["ENGINE"], postgres["NAME"], postgres["HOST"]) == (
-        "project.backends.postgresql",
+        "core.backends.postgresql",
         "blog",
         "db.example",
     )
@@ -73,7 +73,7 @@ def test_database_url_selects_the_engine(monkeypatch, tmp_path):
         DATABASE_URL="postgres://u@db.example/blog",
         DATABASE_REPLICA_URL="postgres://u@replica.example/blog",
     )["DATABASES"]["replica"]
-    assert (replica["ENGINE"], replica["HOST"]) == ("project.backends.postgresql", "replica.example")
+    assert (replica["ENGINE"], replica["HOST"]) == ("core.backends.postgresql", "replica.example")
 
     mysql = _settings_with(monkeypatch, DATABASE_URL="mysql://u@db.example:3306/blog")["DATABASES"]["default"]
     assert mysql["ENGINE"] == "django.db.backends.mysql"

@@ -1,7 +1,7 @@
 import django_filters
 
 from accounts.models import User
-from project.filters import IdFilter
+from core.filters import IdFilter
 
 
 class UserFilter(django_filters.FilterSet):

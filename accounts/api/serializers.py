@@ -5,7 +5,7 @@ from rest_framework import serializers
 from accounts.avatars import avatar_url
 from accounts.models import User
 from accounts.services import PROFILE_FIELDS
-from project.api import NestedPrimaryKeyField
+from core.api import NestedPrimaryKeyField
 
 PRIVATE_FIELDS = ("email", "employee_id", "mobile", "mobile2", "mobile3", "email2", "email3", "office_address")
 

@@ -13,13 +13,15 @@ from rest_framework.views import APIView
 from accounts import services
 from accounts.api.filtersets import UserFilter
 from accounts.api.serializers import UserRegisterSerializer, UserSerializer, UserUpdateSerializer
+from accounts.invalidation import person_scope
 from accounts.models import User
-from accounts.selectors import user_api_list, user_detail, user_list, user_list_pages
+from accounts.selectors import user_api_list, user_detail, user_list
 from accounts.signin_guard import signin_blocked
+from core.api import CachedList, DetailWithoutFilters, IsOwnerOrStaff, Throttled, parse_id
+from core.caching import cached
+from core.throttling import ScopedRateThrottle
 from posts.api.serializers import PostExportSerializer
 from posts.exports import ExportInProgress, post_export_start
-from project.api import DetailWithoutFilters, IsOwnerOrStaff, PreparedList, Throttled, parse_id
-from project.throttling import ScopedRateThrottle
 
 TokenSerializer = inline_serializer("Token", {"token": serializers.CharField()})
 ExportConflictSerializer = inline_serializer(
@@ -73,7 +75,7 @@ class TokenView(APIView):
     partial_update=extend_schema(request=UserUpdateSerializer, responses={200: UserSerializer}),
 )
 class UserViewSet(
-    PreparedList, DetailWithoutFilters, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+    CachedList, DetailWithoutFilters, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
 ):
     """People: register (anyone), list and read (anyone), change (the person, or staff with the change permission)."""
 
@@ -87,22 +89,29 @@ class UserViewSet(
         # Reads load only what the answer shows; a change works on the whole person.
         return user_api_list() if self.action == "list" else user_list()
 
-    def prepared_list(self):
-        return user_list_pages()
+    def list_scopes(self):
+        return ("people",)
 
-    def get_object(self):
-        if self.action != "retrieve":
-            return super().get_object()
-        # Reading one person: the prepared query (the same SQL as the queryset's get(), compiled once).
+    def retrieve(self, request, *args, **kwargs):
+        """One person, from the shared cache for everyone but themselves and staff (who see private fields)."""
         pk = parse_id(self.kwargs["pk"])
-        try:
-            user = user_detail(pk=pk) if pk is not None else None
-        except User.DoesNotExist:
-            user = None
-        if user is None:
+        if pk is None:
             raise Http404
-        self.check_object_permissions(self.request, user)
-        return user
+        viewer = request.user
+        if viewer.is_staff or viewer.pk == pk:
+            return Response(self._show_one(pk))
+        host = f"{request.get_host()}:{request.is_secure()}"
+        answer = cached(f"api:user:{pk}:{host}", lambda: self._show_one(pk), scopes=(person_scope(pk), "org"))
+        return Response(answer)
+
+    def _show_one(self, pk: int) -> dict:
+        return self.get_serializer(self._get_user(pk)).data
+
+    def _get_user(self, pk: int) -> User:
+        try:
+            return user_detail(pk=pk)
+        except User.DoesNotExist:
+            raise Http404 from None
 
     def get_permissions(self):
         if self.action == "create":

@@ -1,7 +1,7 @@
 import django_filters
 
+from core.filters import IdFilter
 from organization.models import Department, Designation, Unit
-from project.filters import IdFilter
 
 
 class DepartmentFilter(django_filters.FilterSet):

@@ -4,8 +4,8 @@ from django.db.models.functions import Lower
 from rest_framework import serializers
 from rest_framework.validators import UniqueValidator
 
+from core.api import NestedPrimaryKeyField
 from organization.models import NAME_TAKEN, Cadre, Department, Designation, Unit
-from project.api import NestedPrimaryKeyField
 
 User = get_user_model()
 

@@ -2,11 +2,11 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, viewsets
 
+from core.api import StaffModelPermissions
 from organization.api.filtersets import DepartmentFilter, DesignationFilter, UnitFilter
 from organization.api.serializers import CadreSerializer, DepartmentSerializer, DesignationSerializer, UnitSerializer
 from organization.selectors import cadre_list, department_list, designation_list, unit_list
 from organization.services import unit_members_follow_department
-from project.api import StaffModelPermissions
 
 BLOCKED = OpenApiResponse(
     inline_serializer(

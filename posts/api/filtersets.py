@@ -1,7 +1,7 @@
 import django_filters
 
+from core.filters import IdFilter, UTCIsoDateTimeFilter
 from posts.models import Post
-from project.filters import IdFilter, UTCIsoDateTimeFilter
 
 
 class PostFilter(django_filters.FilterSet):

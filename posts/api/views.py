@@ -5,15 +5,15 @@ from rest_framework import generics, mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 
+from core.api import CachedList, DetailWithoutFilters, IsOwnerOrStaff
 from posts import services
 from posts.api.filtersets import PostFilter
 from posts.api.serializers import PostExportSerializer, PostSerializer
 from posts.models import PostExport
-from posts.selectors import feed_for_user, feed_pages, post_list, post_list_pages
-from project.api import DetailWithoutFilters, IsOwnerOrStaff, PreparedList
+from posts.selectors import feed_for_user, post_list
 
 
-class PostViewSet(PreparedList, DetailWithoutFilters, viewsets.ModelViewSet):
+class PostViewSet(CachedList, DetailWithoutFilters, viewsets.ModelViewSet):
     """Posts, newest first: anyone reads; signed-in people post; the author changes and deletes.
 
     Staff change and delete other people's posts with the post change or delete permission.
@@ -29,8 +29,8 @@ class PostViewSet(PreparedList, DetailWithoutFilters, viewsets.ModelViewSet):
     def get_queryset(self):
         return post_list()
 
-    def prepared_list(self):
-        return post_list_pages()
+    def list_scopes(self):
+        return ("posts",)
 
     def perform_create(self, serializer):
         serializer.instance = services.post_create(author=self.request.user, body=serializer.validated_data["body"])
@@ -40,7 +40,7 @@ class PostViewSet(PreparedList, DetailWithoutFilters, viewsets.ModelViewSet):
         serializer.instance = services.post_update(post=serializer.instance, body=body)
 
 
-class FeedView(PreparedList, generics.ListAPIView):
+class FeedView(CachedList, generics.ListAPIView):
     """Posts of the people you follow and your own, newest first."""
 
     serializer_class = PostSerializer
@@ -50,8 +50,8 @@ class FeedView(PreparedList, generics.ListAPIView):
     def get_queryset(self):
         return feed_for_user(user=self.request.user)
 
-    def prepared_list(self):
-        return feed_pages(user=self.request.user)
+    def list_scopes(self):
+        return ("posts",)  # and the viewer's own scope (their follows), which CachedList adds
 
 
 class PostExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -208,7 +208,7 @@ def test_a_profile_change_keeps_a_department_deleted_meanwhile_detached(user):
 def test_a_write_that_loses_a_race_at_a_constraint_is_a_409_not_a_500():
     from django.db import IntegrityError
 
-    from project.api import CONCURRENT_CHANGE, exception_handler
+    from core.api import CONCURRENT_CHANGE, exception_handler
 
     response = exception_handler(IntegrityError("duplicate key value violates unique constraint"), {})
     assert response.status_code == 409

@@ -1,8 +1,8 @@
-"""project.throttling: DRF's throttle rates, counted in fixed windows (one cache counter per client and window)."""
+"""core.throttling: DRF's throttle rates, counted in fixed windows (one cache counter per client and window)."""
 
 import pytest
 
-from project import throttling
+from core import throttling
 
 pytestmark = pytest.mark.django_db
 

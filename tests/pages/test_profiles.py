@@ -3,7 +3,8 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from accounts.models import Follow, User
 from tests.factories import (
@@ -46,8 +47,11 @@ def test_profile_shows_the_person(client, asha):
     assert asha.department.name in html
     assert f'href="/organization/unit/{asha.unit_id}/"' in html
     assert f'href="/organization/department/{asha.department_id}/"' in html
-    assert "Last seen: <time" in html
-    assert "3\xa0hours ago" in html
+    # The date in the reader's language; app.js writes "3 hours ago" over it in the browser.
+    seen = timezone.localtime(asha.last_seen)
+    with translation.override("en"):  # the page's language
+        shown = date_format(seen)
+    assert f'Last seen: <time datetime="{seen.isoformat()}" data-relative>{shown}</time>' in html
     assert '<strong class="follower-count">2</strong> followers' in html
     assert '<strong class="following-count">1</strong> following' in html
 

@@ -1,4 +1,4 @@
-"""project.middleware.DatabaseUnavailableMiddleware: the database down is a 503 with Retry-After, not a 500.
+"""core.middleware.DatabaseUnavailableMiddleware: the database down is a 503 with Retry-After, not a 500.
 
 These run in the normal suite (no server, no PostgreSQL). None of them may touch the database: pytest-django
 refuses any query here, so a 503 page or API answer that needed one would fail the test.
@@ -10,7 +10,7 @@ import pytest
 from django.db import InterfaceError, OperationalError, ProgrammingError
 from django.test import Client, RequestFactory
 
-from project.middleware import RETRY_AFTER_SECONDS, server_error
+from core.middleware import RETRY_AFTER_SECONDS, server_error
 
 
 def _raise(error: Exception):
@@ -31,7 +31,7 @@ def database_down(monkeypatch):
 
 
 def test_an_api_view_that_loses_the_database_answers_503_json_with_retry_after(client, database_down):
-    database_down("posts.api.views.post_list_pages")
+    database_down("posts.api.views.post_list")
     response = client.get("/api/posts/")
     assert response.status_code == 503
     assert response["Content-Type"] == "application/json"
@@ -41,7 +41,7 @@ def test_an_api_view_that_loses_the_database_answers_503_json_with_retry_after(c
 
 def test_token_authentication_that_loses_the_database_answers_503_json(client, database_down):
     database_down(
-        "accounts.authentication.TokenAuthentication.authenticate_credentials",
+        "rest_framework.authentication.TokenAuthentication.authenticate_credentials",
         InterfaceError("connection already closed"),
     )
     response = client.get("/api/feed/", headers={"Authorization": "Token abc"})
@@ -50,7 +50,7 @@ def test_token_authentication_that_loses_the_database_answers_503_json(client, d
 
 
 def test_a_page_that_loses_the_database_is_the_standalone_503_page(client, database_down):
-    database_down("posts.views.selectors.post_list_pages")
+    database_down("posts.views.selectors.post_list")
     response = client.get("/explore/")
     assert response.status_code == 503
     assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
@@ -68,9 +68,9 @@ def test_a_signed_in_visitor_whose_session_cannot_be_read_gets_503_not_500(clien
 
 
 def test_the_database_outage_is_logged_in_one_line(client, database_down, caplog):
-    database_down("posts.api.views.post_list_pages")
+    database_down("posts.api.views.post_list")
     client.get("/api/posts/?page=2")
-    (record,) = [r for r in caplog.records if r.name == "project.middleware"]
+    (record,) = [r for r in caplog.records if r.name == "core.middleware"]
     assert record.levelname == "ERROR"
     assert "Database unavailable, answered 503: GET /api/posts/ (OperationalError: connection refused)" in (
         record.getMessage()
@@ -78,7 +78,7 @@ def test_the_database_outage_is_logged_in_one_line(client, database_down, caplog
 
 
 def test_other_database_errors_stay_server_errors(database_down):
-    database_down("posts.api.views.post_list_pages", ProgrammingError("relation does not exist"))
+    database_down("posts.api.views.post_list", ProgrammingError("relation does not exist"))
     response = Client(raise_request_exception=False).get("/api/posts/")
     assert response.status_code == 500
 

@@ -6,6 +6,7 @@ from django.test.utils import override_settings
 from simple_history.utils import get_history_model_for_model
 
 from accounts.models import Follow, User
+from core.caching import invalidate_all
 from organization.models import Cadre, Department, Designation, Unit
 from posts.models import Message, Post, PostExport
 
@@ -35,6 +36,7 @@ class Command(BaseCommand):
                 _, per_model = model.objects.all().delete()
                 for label, count in per_model.items():
                     deleted[label] = deleted.get(label, 0) + count
+            invalidate_all()  # every cached read is read again (core.caching)
         for label, count in sorted(deleted.items()):
             self.stdout.write(f"  {label:<40} {count:>10,}")
         self.stdout.write(self.style.SUCCESS(f"Deleted {sum(deleted.values()):,} rows."))

@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from accounts import seeding
 from accounts.models import User
+from core.caching import invalidate_all
 from organization.services import reference_organization_load
 
 SUPERUSER_PASSWORD_ENV = "DJANGO_SUPERUSER_PASSWORD"
@@ -63,6 +64,7 @@ class Command(BaseCommand):
                     )
                 if superuser_password:
                     created["Superuser"] = self._superuser(options["superuser_username"], superuser_password)
+                invalidate_all()  # bulk writes send no model signals: every cached read is read again
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         if options["verbosity"] >= 1:

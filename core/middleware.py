@@ -19,7 +19,7 @@ DETAIL = gettext_lazy("The service is temporarily unavailable. Please try again 
 class DatabaseUnavailableMiddleware:
     """Turn OperationalError / InterfaceError raised by a view into 503: JSON under /api/, a page elsewhere.
 
-    DRF views re-raise such errors (project.api.exception_handler leaves them alone), so they arrive here too.
+    DRF views re-raise such errors (core.api.exception_handler leaves them alone), so they arrive here too.
     Django's connection handling (CONN_HEALTH_CHECKS) drops the broken connection at the end of the request,
     so the next request reconnects by itself once the database is back.
     """
@@ -50,7 +50,7 @@ class DatabaseUnavailableMiddleware:
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: a database outage raised outside any view (in a middleware, on the way out) is a 503 too.
 
-    Wire it with `handler500 = "project.middleware.server_error"` in the root URLconf. Django logs the error
+    Wire it with `handler500 = "core.middleware.server_error"` in the root URLconf. Django logs the error
     (with its traceback) after this returns; anything else gets Django's own templated 500.
     """
     if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):

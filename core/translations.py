@@ -3,38 +3,13 @@
 
 Never imported: `makemessages` reads it, so that these msgids stay in locale/hi/LC_MESSAGES/django.po.
 Every app shares gettext's "django" domain and LOCALE_PATHS comes first, so our catalogue fills in what
-the packages' own Hindi catalogues lack (DRF ships none; Django's misses humanize's "5 minutes ago", the
-password validators, parts of the password-reset email) and replaces the few of theirs that read oddly.
+the packages' own Hindi catalogues lack (DRF ships none; Django's misses the password validators and
+parts of the password-reset email) and replaces the few of theirs that read oddly.
 Each msgid must be exactly the package's (spaces, quotes and the no-break spaces included).
 """
 
-from django.utils.translation import gettext_noop, ngettext_lazy, npgettext_lazy
+from django.utils.translation import gettext_noop, ngettext_lazy
 
-# django.contrib.humanize's naturaltime, in every page's <time> (the no-break spaces are humanize's).
-HUMANIZE = [
-    gettext_noop("%(delta)s ago"),
-    gettext_noop("%(delta)s from now"),
-    ngettext_lazy("a second ago", "%(count)s seconds ago", "count"),
-    ngettext_lazy("a minute ago", "%(count)s minutes ago", "count"),
-    ngettext_lazy("an hour ago", "%(count)s hours ago", "count"),
-    ngettext_lazy("a second from now", "%(count)s seconds from now", "count"),
-    ngettext_lazy("a minute from now", "%(count)s minutes from now", "count"),
-    ngettext_lazy("an hour from now", "%(count)s hours from now", "count"),
-    npgettext_lazy("naturaltime-past", "%(num)d year", "%(num)d years", "num"),
-    npgettext_lazy("naturaltime-past", "%(num)d month", "%(num)d months", "num"),
-    npgettext_lazy("naturaltime-past", "%(num)d week", "%(num)d weeks", "num"),
-    npgettext_lazy("naturaltime-past", "%(num)d day", "%(num)d days", "num"),
-    npgettext_lazy("naturaltime-past", "%(num)d hour", "%(num)d hours", "num"),
-    npgettext_lazy("naturaltime-past", "%(num)d minute", "%(num)d minutes", "num"),
-    npgettext_lazy("naturaltime-future", "%(num)d year", "%(num)d years", "num"),
-    npgettext_lazy("naturaltime-future", "%(num)d month", "%(num)d months", "num"),
-    npgettext_lazy("naturaltime-future", "%(num)d week", "%(num)d weeks", "num"),
-    npgettext_lazy("naturaltime-future", "%(num)d day", "%(num)d days", "num"),
-    npgettext_lazy("naturaltime-future", "%(num)d hour", "%(num)d hours", "num"),
-    npgettext_lazy("naturaltime-future", "%(num)d minute", "%(num)d minutes", "num"),
-]
-
-# Django's forms, validators and sign-in, register and password pages.
 DJANGO = [
     gettext_noop("This field is required."),
     gettext_noop("Enter a valid email address."),

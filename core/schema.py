@@ -11,7 +11,7 @@ from rest_framework import permissions, serializers
 class NestedPrimaryKeyFieldExtension(OpenApiSerializerFieldExtension):
     """NestedPrimaryKeyField writes an id and reads {"id", <label fields>…}."""
 
-    target_class = "project.api.NestedPrimaryKeyField"
+    target_class = "core.api.NestedPrimaryKeyField"
 
     def map_serializer_field(self, auto_schema, direction):
         if direction == "request":

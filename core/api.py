@@ -5,6 +5,7 @@ from collections import defaultdict
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Page, Paginator
 from django.db import IntegrityError
 from django.db.models import ProtectedError
 from django.http import Http404
@@ -17,7 +18,8 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from project.filters import MAX_ID
+from core.caching import cached
+from core.filters import MAX_ID
 
 
 class Pagination(PageNumberPagination):
@@ -90,27 +92,43 @@ class DetailWithoutFilters:
         return super().filter_queryset(queryset)
 
 
-class PreparedList:
-    """A list view mixin: a list asked for with paging parameters only reads through `prepared_list()`.
+class CachedList:
+    """A list view mixin: a list asked for with paging parameters only is answered from the shared cache.
 
-    `prepared_list()` returns a PreparedSequence (project.prepared) of the view's queryset: the same SQL,
-    compiled once per worker instead of on every request (and the queryset is not even built). With any
-    other parameter (a filter, a search, anything unknown) the list is the usual filtered queryset.
+    The answer's count and results are kept under the view's name, the page, the page size, the host (the
+    answers hold absolute URLs) and the viewer (some fields are only for the viewer), with the versions of
+    `list_scopes()` (core.caching): a write to anything the list shows makes the next request read it
+    again. With any other parameter (a filter, a search) the list is read from the database as usual.
     """
 
-    def prepared_list(self):
+    def list_scopes(self) -> tuple[str, ...]:
         raise NotImplementedError
 
     def list(self, request, *args, **kwargs):
-        paging = {
-            self.paginator.page_query_param,
-            self.paginator.page_size_query_param,
-            api_settings.URL_FORMAT_OVERRIDE,
-        }
-        if not request.query_params.keys() <= paging:
+        paginator = self.paginator
+        params = request.query_params
+        if not params.keys() <= {paginator.page_query_param, paginator.page_size_query_param}:
             return super().list(request, *args, **kwargs)
-        page = self.paginate_queryset(self.prepared_list())
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+        def read() -> dict:
+            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+            return {"count": paginator.page.paginator.count, "results": self.get_serializer(page, many=True).data}
+
+        number = params.get(paginator.page_query_param, "1")
+        name = f"api:{request.path}:{number}:{paginator.get_page_size(request)}:{request.get_host()}"
+        name += f":{request.is_secure()}:{request.user.pk}"
+        scopes = self.list_scopes()
+        if request.user.is_authenticated:
+            scopes = (*scopes, f"person:{request.user.pk}")  # what the viewer may see (staff or not)
+        answer = cached(name, read, scopes=scopes)
+        # The page as DRF's paginator would have it, for its links, without reading the database again.
+        counted = Paginator((), paginator.get_page_size(request))
+        counted.count = answer["count"]  # a cached_property: set, it is never computed
+        number = counted.validate_number(paginator.get_page_number(request, counted))
+        paginator.page = Page(answer["results"], number, counted)
+        paginator.request = request
+        paginator.display_page_controls = counted.num_pages > 1 and paginator.template is not None
+        return paginator.get_paginated_response(answer["results"])
 
 
 CONCURRENT_CHANGE = gettext_noop("This conflicts with a change made at the same time. Reload and try again.")

@@ -1,7 +1,10 @@
 """What the HTML pages share."""
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
+
+from core.caching import DEFAULT_TIMEOUT, versions
 
 PAGE_SIZE = 25
 
@@ -15,6 +18,17 @@ def paginate(request, queryset, per_page: int = PAGE_SIZE, count: int | None = N
     if count is not None:
         paginator.count = count  # a cached_property: set, it is never computed
     return paginator.get_page(request.GET.get("page"))
+
+
+def paginate_cached(request, queryset, name: str, *scopes: str, per_page: int = PAGE_SIZE) -> tuple[Page, str]:
+    """`paginate()` with the list's count kept in the shared cache under `name` and the versions of `scopes`.
+
+    Returns the page and those versions (`cards_key`, for includes/posts.html to cache the page's markup
+    under): the page's rows are only read if that markup is not cached.
+    """
+    key = versions(*scopes)
+    count = cache.get_or_set(f"count:{name}@{key}", queryset.count, DEFAULT_TIMEOUT)
+    return paginate(request, queryset, per_page, count=count), f"{name}@{key}"
 
 
 def add_service_errors(form, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:

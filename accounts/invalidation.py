@@ -1,0 +1,45 @@
+"""What a change to a person or a follow makes stale in the shared cache (core.caching scopes).
+
+Receivers of the model signals, so that every way of writing invalidates alike: the services, the admin,
+spreadsheet imports and anything else that saves through the ORM. Writes that bypass the signals
+(`QuerySet.update()`, bulk inserts) call `core.caching.invalidate` themselves.
+"""
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from accounts.models import Follow, User
+from core.caching import invalidate, invalidate_all
+
+# Saved alone, these change nothing any cached read shows.
+UNSHOWN_FIELDS = frozenset({"password", "last_login", "last_message_read_time", "language"})
+
+
+def person_scope(pk: int) -> str:
+    """The scope of one person: their fields and counts, their posts and their feed."""
+    return f"person:{pk}"
+
+
+def person_changed(pk: int, *, username_may_change: bool = True) -> None:
+    """A person's shown fields changed: their own reads and the lists of people (and of posts, by username)."""
+    invalidate(person_scope(pk), "people", *(["posts"] if username_may_change else []))
+
+
+@receiver(post_save, sender=User, dispatch_uid="accounts.invalidation.user_saved")
+def user_saved(sender, instance: User, created: bool, update_fields=None, **kwargs) -> None:
+    if update_fields is not None and set(update_fields) <= UNSHOWN_FIELDS:
+        return
+    person_changed(instance.pk, username_may_change=update_fields is None or "username" in update_fields)
+
+
+@receiver(post_delete, sender=User, dispatch_uid="accounts.invalidation.user_deleted")
+def user_deleted(sender, instance: User, **kwargs) -> None:
+    # Their posts and follows went with them, and other people's counts with those: read everything again.
+    invalidate_all()
+
+
+@receiver(post_save, sender=Follow, dispatch_uid="accounts.invalidation.follow_saved")
+@receiver(post_delete, sender=Follow, dispatch_uid="accounts.invalidation.follow_deleted")
+def follow_changed(sender, instance: Follow, **kwargs) -> None:
+    # Both people's counts, the follower's feed, and the lists that show counts.
+    invalidate(person_scope(instance.follower_id), person_scope(instance.followed_id), "people")

@@ -1,0 +1,48 @@
+"""The embedded default cache: Django's file-based cache, whose counters also hold across processes.
+
+Every worker process of a node shares the cache folder, so throttles, the sign-in lockout and the cached
+reads are the same for all of them (a per-process memory cache would count separately in each). Django's
+`FileBasedCache.add()` and `incr()` read and then write: two workers counting at the same moment could
+both write the same number, and a request would go uncounted. Here both run under an exclusive lock on
+one file of the folder (Django's `django.core.files.locks`, flock on POSIX), so each counts once.
+
+As in Django's, `incr()` stores the new count with the cache's default TIMEOUT: our counters carry their
+time window in their key (core.throttling, accounts.signin_guard), so the TIMEOUT only has to outlast the
+longest window (settings: one day).
+"""
+
+import os
+from contextlib import contextmanager
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.filebased import FileBasedCache as DjangoFileBasedCache
+from django.core.files import locks
+
+LOCK_FILE = "counters.lock"  # not a cache entry (no .djcache suffix): clear() and culling leave it
+
+
+class FileBasedCache(DjangoFileBasedCache):
+    """Django's FileBasedCache with `add()` and `incr()` atomic across the processes that share the folder."""
+
+    def __init__(self, dir, params):
+        super().__init__(dir, params)
+        self.lock_path = os.path.join(os.path.abspath(dir), LOCK_FILE)
+
+    @contextmanager
+    def counter_lock(self):
+        """An exclusive lock shared by every process that uses this folder."""
+        os.makedirs(os.path.dirname(self.lock_path), mode=0o700, exist_ok=True)
+        with open(self.lock_path, "ab") as lock_file:
+            locks.lock(lock_file, locks.LOCK_EX)
+            try:
+                yield
+            finally:
+                locks.unlock(lock_file)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        with self.counter_lock():
+            return super().add(key, value, timeout, version)
+
+    def incr(self, key, delta=1, version=None):
+        with self.counter_lock():
+            return super().incr(key, delta, version)
