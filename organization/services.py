@@ -47,6 +47,30 @@ def _permissions(names: list[str]) -> list[Permission]:
     return found
 
 
+@transaction.atomic
+def organization_record_save(*, record: Cadre | Designation | Department | Unit, fields: dict) -> None:
+    """Create or change a cadre, designation, department or unit with the validated `fields`.
+
+    Heads (departments and units) are set as given; a unit that moved to another department takes its
+    people along. All or nothing.
+    """
+    heads = fields.pop("heads", None)
+    for name, value in fields.items():
+        setattr(record, name, value)
+    record.full_clean()
+    record.save()
+    if heads is not None:
+        record.heads.set(heads)
+    if isinstance(record, Unit):
+        unit_members_follow_department(unit=record)
+
+
+def organization_record_delete(*, record: Cadre | Designation | Department | Unit) -> None:
+    """Delete by the model's rules: a department takes its units along; a cadre or designation in use is
+    blocked (ProtectedError, a 409 in the API); people are detached."""
+    record.delete()
+
+
 def unit_members_follow_department(*, unit: Unit) -> int:
     """After a unit moved to another department, move its people there too; return how many moved.
 

@@ -1,12 +1,11 @@
-"""Export my posts: start the job (one at a time per person), run it with progress, mail the file.
+"""Export my posts: run the job with progress, mail the file.
 
-`post_export_start` is what the page and the API call; the task in `posts.tasks` calls
+`posts.services.post_export_start` creates the export and enqueues the task in `posts.tasks`, which calls
 `post_export_run` in a worker. The file is a ZIP of posts.json (every field, exactly) and posts.csv
 (for spreadsheets: text that a spreadsheet would read as a formula is prefixed with a quote).
 """
 
 import csv
-import datetime
 import io
 import json
 import logging
@@ -16,69 +15,14 @@ import zipfile
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from accounts.models import User
 from posts.models import Post, PostExport
 
 logger = logging.getLogger(__name__)
 
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-RUNNING_SILENCE = datetime.timedelta(minutes=30)  # a running export reports every POST_EXPORT_CHUNK posts
-
-
-class ExportInProgress(Exception):
-    """The person already has an export waiting or running."""
-
-    message = gettext_lazy("An export of your posts is already under way; wait until it is done.")
-
-    def __init__(self, export: PostExport):
-        super().__init__(str(self.message))
-        self.export = export
-
-
-def post_export_start(*, user: User) -> PostExport:
-    """Create `user`'s export and enqueue its task once the row is committed.
-
-    Raises ExportInProgress when one is waiting or running: nothing new is created or enqueued. The
-    person's row is locked while checking, so two requests at once cannot both start one.
-    """
-    from posts.tasks import export_posts  # the task module imports this one
-
-    with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).first()
-        active = PostExport.objects.filter(user=user, status__in=PostExport.ACTIVE).first()
-        if active is not None and _interrupted(active):
-            _finish(active, PostExport.Status.FAILED, _("The export was interrupted (its worker stopped)."))
-        elif active is not None:
-            raise ExportInProgress(active)
-        export = PostExport.objects.create(user=user)
-        transaction.on_commit(lambda: _enqueue(export, export_posts))
-    return export
-
-
-def _interrupted(export: PostExport) -> bool:
-    """A running export that has reported nothing for RUNNING_SILENCE lost its worker (killed, say).
-
-    A waiting one is never given up: it waits for a worker, however long that takes.
-    """
-    silent_since = timezone.now() - RUNNING_SILENCE
-    return export.status == PostExport.Status.RUNNING and export.updated_at < silent_since
-
-
-def _enqueue(export: PostExport, task) -> None:
-    """Hand the job to the task backend; if that fails (e.g. Redis is down), the export says so."""
-    try:
-        result = task.enqueue(str(export.pk))
-    except Exception:
-        logger.exception("could not enqueue post export %s", export.pk)
-        _finish(export, PostExport.Status.FAILED, _("The export could not be queued. Try again later."))
-        return
-    # The immediate backend has already run it; keep whatever the run wrote, add the backend's id.
-    PostExport.objects.filter(pk=export.pk).update(task_id=result.id)
 
 
 def post_export_run(*, export_id: str) -> PostExport:
@@ -96,10 +40,12 @@ def post_export_run(*, export_id: str) -> PostExport:
         PostExport.objects.filter(pk=export.pk).update(file=export.file.name)
     except Exception as exc:
         logger.exception("post export %s failed", export.pk)
-        _finish(export, PostExport.Status.FAILED, _("The export failed: %(reason)s") % {"reason": _reason(exc)})
+        post_export_finish(
+            export, PostExport.Status.FAILED, _("The export failed: %(reason)s") % {"reason": _reason(exc)}
+        )
         raise
     note = _mail(export, content, count)
-    _finish(export, PostExport.Status.DONE, note)
+    post_export_finish(export, PostExport.Status.DONE, note)
     return export
 
 
@@ -173,6 +119,7 @@ def _update(export: PostExport, **fields) -> None:
     PostExport.objects.filter(pk=export.pk).update(updated_at=export.updated_at, **fields)
 
 
-def _finish(export: PostExport, status: str, message: str) -> None:
+def post_export_finish(export: PostExport, status: str, message: str) -> None:
+    """Mark the export done or failed, with a note for its owner."""
     progress = 100 if status == PostExport.Status.DONE else export.progress
     _update(export, status=status, progress=progress, message=message[:200], finished_at=timezone.now())

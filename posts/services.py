@@ -1,9 +1,21 @@
-"""Writes about posts."""
+"""Writes about posts: posts, messages, and starting an export of one's posts."""
 
+import datetime
+import logging
+
+from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from posts.models import Message, Post
+from posts.exports import post_export_finish
+from posts.models import Message, Post, PostExport
+from posts.tasks import export_posts
+
+logger = logging.getLogger(__name__)
+
+RUNNING_SILENCE = datetime.timedelta(minutes=30)  # a running export reports every POST_EXPORT_CHUNK posts
 
 
 def post_create(*, author: User, body: str) -> Post:
@@ -34,3 +46,52 @@ def messages_mark_read(*, user: User) -> None:
     """Everything received until now counts as read."""
     user.last_message_read_time = timezone.now()
     User.objects.filter(pk=user.pk).update(last_message_read_time=user.last_message_read_time)
+
+
+class ExportInProgress(Exception):
+    """The person already has an export waiting or running."""
+
+    message = gettext_lazy("An export of your posts is already under way; wait until it is done.")
+
+    def __init__(self, export: PostExport):
+        super().__init__(str(self.message))
+        self.export = export
+
+
+def post_export_start(*, user: User) -> PostExport:
+    """Create `user`'s export and enqueue its task once the row is committed.
+
+    Raises ExportInProgress when one is waiting or running: nothing new is created or enqueued. The
+    person's row is locked while checking, so two requests at once cannot both start one.
+    """
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        active = PostExport.objects.filter(user=user, status__in=PostExport.ACTIVE).first()
+        if active is not None and _interrupted(active):
+            post_export_finish(active, PostExport.Status.FAILED, _("The export was interrupted (its worker stopped)."))
+        elif active is not None:
+            raise ExportInProgress(active)
+        export = PostExport.objects.create(user=user)
+        transaction.on_commit(lambda: _enqueue(export, export_posts))
+    return export
+
+
+def _interrupted(export: PostExport) -> bool:
+    """A running export that has reported nothing for RUNNING_SILENCE lost its worker (killed, say).
+
+    A waiting one is never given up: it waits for a worker, however long that takes.
+    """
+    silent_since = timezone.now() - RUNNING_SILENCE
+    return export.status == PostExport.Status.RUNNING and export.updated_at < silent_since
+
+
+def _enqueue(export: PostExport, task) -> None:
+    """Hand the job to the task backend; if that fails (e.g. Redis is down), the export says so."""
+    try:
+        result = task.enqueue(str(export.pk))
+    except Exception:
+        logger.exception("could not enqueue post export %s", export.pk)
+        post_export_finish(export, PostExport.Status.FAILED, _("The export could not be queued. Try again later."))
+        return
+    # The immediate backend has already run it; keep whatever the run wrote, add the backend's id.
+    PostExport.objects.filter(pk=export.pk).update(task_id=result.id)

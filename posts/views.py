@@ -12,8 +12,8 @@ from accounts.invalidation import person_scope
 from accounts.models import User
 from core.pages import add_service_errors, paginate, paginate_cached
 from posts import selectors, services
-from posts.exports import ExportInProgress, post_export_start
 from posts.forms import MessageForm, PostForm
+from posts.services import ExportInProgress, post_export_start
 
 
 def index(request):

@@ -9,7 +9,7 @@ from rest_framework.exceptions import NotFound
 import core.schema  # noqa: F401  (registers the schema extensions)
 from accounts.api.views import TokenView, UserViewSet
 from organization.api.views import CadreViewSet, DepartmentViewSet, DesignationViewSet, UnitViewSet
-from posts.api.views import FeedView, PostExportViewSet, PostViewSet
+from posts.api.views import FeedView, PostExportStartView, PostExportViewSet, PostViewSet
 
 
 class APIRootView(routers.APIRootView):
@@ -44,5 +44,6 @@ router.register("tasks", PostExportViewSet, basename="task")
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("feed/", FeedView.as_view(), name="feed"),
+    path("users/me/export/", PostExportStartView.as_view(), name="user-export"),
     *router.urls,
 ]

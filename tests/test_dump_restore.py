@@ -101,8 +101,8 @@ def _fill() -> None:
 
     from accounts.models import Follow, User
     from organization.models import Cadre, Department, Designation, Unit
-    from posts.exports import post_export_start
     from posts.models import Message, Post
+    from posts.services import post_export_start
 
     emoji_140 = ("👩🏽‍⚕️ Ünïcödé ✓ " * 20)[:140]
     with transaction.atomic():

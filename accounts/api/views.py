@@ -20,13 +20,8 @@ from accounts.signin_guard import signin_blocked
 from core.api import CachedList, DetailWithoutFilters, IsOwnerOrStaff, Throttled, parse_id
 from core.caching import cached
 from core.throttling import ScopedRateThrottle
-from posts.api.serializers import PostExportSerializer
-from posts.exports import ExportInProgress, post_export_start
 
 TokenSerializer = inline_serializer("Token", {"token": serializers.CharField()})
-ExportConflictSerializer = inline_serializer(
-    "ExportConflict", {"detail": serializers.CharField(), "task": serializers.UUIDField()}
-)
 
 
 class CredentialsSerializer(serializers.Serializer):
@@ -116,7 +111,7 @@ class UserViewSet(
     def get_permissions(self):
         if self.action == "create":
             return [permissions.AllowAny()]
-        if self.action in ("me", "follow", "export"):
+        if self.action in ("me", "follow"):
             return [permissions.IsAuthenticated()]
         return [permissions.IsAuthenticatedOrReadOnly(), IsOwnerOrStaff()]
 
@@ -143,24 +138,6 @@ class UserViewSet(
     def me(self, request):
         """The signed-in person."""
         return Response(self._show(request.user))
-
-    @extend_schema(
-        request=None,
-        responses={
-            202: OpenApiResponse(PostExportSerializer, description="Started: poll /api/tasks/{id}/"),
-            409: OpenApiResponse(ExportConflictSerializer, description="An export is already under way"),
-        },
-    )
-    @action(detail=False, methods=["post"], url_path="me/export")
-    def export(self, request):
-        """Export my posts: a background task writes them to JSON and CSV, keeps the file and mails it."""
-        try:
-            export = post_export_start(user=request.user)
-        except ExportInProgress as exc:
-            return Response({"detail": str(exc), "task": str(exc.export.pk)}, status=status.HTTP_409_CONFLICT)
-        export.refresh_from_db()  # the immediate backend may have run it already
-        data = PostExportSerializer(export, context=self.get_serializer_context()).data
-        return Response(data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         methods=["POST"],

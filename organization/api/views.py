@@ -1,12 +1,11 @@
-from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, viewsets
 
 from core.api import StaffModelPermissions
+from organization import services
 from organization.api.filtersets import DepartmentFilter, DesignationFilter, UnitFilter
 from organization.api.serializers import CadreSerializer, DepartmentSerializer, DesignationSerializer, UnitSerializer
 from organization.selectors import cadre_list, department_list, designation_list, unit_list
-from organization.services import unit_members_follow_department
 
 BLOCKED = OpenApiResponse(
     inline_serializer(
@@ -24,10 +23,24 @@ BLOCKED = OpenApiResponse(
 
 
 class OrganizationViewSet(viewsets.ModelViewSet):
-    """Read: signed-in people. Write: staff with the model's add, change or delete permission."""
+    """Read: signed-in people. Write: staff with the model's add, change or delete permission.
+
+    Writes go through organization.services; the serializers only validate.
+    """
 
     permission_classes = [StaffModelPermissions]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    def perform_create(self, serializer):
+        record = serializer.Meta.model()
+        services.organization_record_save(record=record, fields=dict(serializer.validated_data))
+        serializer.instance = record
+
+    def perform_update(self, serializer):
+        services.organization_record_save(record=serializer.instance, fields=dict(serializer.validated_data))
+
+    def perform_destroy(self, instance):
+        services.organization_record_delete(record=instance)
 
 
 @extend_schema_view(
@@ -53,11 +66,6 @@ class UnitViewSet(OrganizationViewSet):
 
     def get_queryset(self):
         return unit_list()
-
-    @transaction.atomic
-    def perform_update(self, serializer):
-        unit = serializer.save()
-        unit_members_follow_department(unit=unit)
 
 
 @extend_schema_view(

@@ -1,9 +1,11 @@
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, mixins, permissions, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core.api import CachedList, DetailWithoutFilters, IsOwnerOrStaff
 from posts import services
@@ -52,6 +54,34 @@ class FeedView(CachedList, generics.ListAPIView):
 
     def list_scopes(self):
         return ("posts",)  # and the viewer's own scope (their follows), which CachedList adds
+
+
+ExportConflictSerializer = inline_serializer(
+    "ExportConflict", {"detail": serializers.CharField(), "task": serializers.UUIDField()}
+)
+
+
+class PostExportStartView(APIView):
+    """Export my posts: a background task writes them to JSON and CSV, keeps the file and mails it."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        operation_id="users_me_export_create",
+        request=None,
+        responses={
+            202: OpenApiResponse(PostExportSerializer, description="Started: poll /api/tasks/{id}/"),
+            409: OpenApiResponse(ExportConflictSerializer, description="An export is already under way"),
+        },
+    )
+    def post(self, request):
+        try:
+            export = services.post_export_start(user=request.user)
+        except services.ExportInProgress as exc:
+            return Response({"detail": str(exc), "task": str(exc.export.pk)}, status=status.HTTP_409_CONFLICT)
+        export.refresh_from_db()  # the immediate backend may have run it already
+        data = PostExportSerializer(export, context={"request": request}).data
+        return Response(data, status=status.HTTP_202_ACCEPTED)
 
 
 class PostExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):

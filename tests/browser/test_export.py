@@ -15,8 +15,8 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from posts.exports import post_export_start
 from posts.models import Post, PostExport
+from posts.services import post_export_start
 from tests.factories import PostFactory, UserFactory
 from tests.workers import run_database_worker
 

@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
-from posts import exports
+from posts import exports, services
 from posts.models import PostExport
 from tests.factories import PostFactory, UserFactory
 from tests.pages.helpers import sign_in
@@ -91,7 +91,7 @@ def test_progress_is_reported_while_the_export_runs(immediate, author, monkeypat
         seen.append(PostExport.objects.get(pk=export.pk).progress)
 
     monkeypatch.setattr(exports, "_update", recording)
-    export = exports.post_export_start(user=author)
+    export = services.post_export_start(user=author)
     exports.post_export_run(export_id=str(export.pk))
     assert seen[0] == 0 and seen[-1] == 100
     assert any(0 < percent < 100 for percent in seen)  # 7 posts in chunks of 3: 42 %, 85 %
@@ -117,7 +117,7 @@ def test_a_second_export_while_one_waits_is_a_409_and_enqueues_nothing(
     enqueued = DBTaskResult.objects.count()
     second = start(client_for, author, django_capture_on_commit_callbacks)
     assert second.status_code == 409
-    assert second.json() == {"detail": str(exports.ExportInProgress.message), "task": first.json()["id"]}
+    assert second.json() == {"detail": str(services.ExportInProgress.message), "task": first.json()["id"]}
     assert DBTaskResult.objects.count() == enqueued == 1
     assert PostExport.objects.count() == 1
 
@@ -205,7 +205,7 @@ def test_the_navigation_forgets_an_export_finished_more_than_a_day_ago(immediate
 
     from posts.selectors import notifications_for_user
 
-    export = exports.post_export_start(user=author)
+    export = services.post_export_start(user=author)
     exports.post_export_run(export_id=str(export.pk))
     assert [n["name"] for n in notifications_for_user(user=author)] == ["post_export"]
     PostExport.objects.update(finished_at=timezone.now() - timedelta(days=2))
@@ -219,12 +219,12 @@ def test_a_running_export_whose_worker_died_does_not_block_a_new_one(settings, a
     from django.utils import timezone
 
     settings.TASKS = DATABASE
-    stuck = exports.post_export_start(user=author)
+    stuck = services.post_export_start(user=author)
     PostExport.objects.filter(pk=stuck.pk).update(status="running", progress=40)
-    with pytest.raises(exports.ExportInProgress):  # still reporting: a second one waits
-        exports.post_export_start(user=author)
+    with pytest.raises(services.ExportInProgress):  # still reporting: a second one waits
+        services.post_export_start(user=author)
     PostExport.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(hours=1))
-    fresh = exports.post_export_start(user=author)
+    fresh = services.post_export_start(user=author)
     stuck.refresh_from_db()
     assert (stuck.status, stuck.progress) == ("failed", 40) and "interrupted" in stuck.message
     assert fresh.status == "queued"
