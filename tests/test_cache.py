@@ -1,0 +1,155 @@
+"""The shared cache: a per-process cache is a deploy warning, the file cache counts atomically across
+processes, and versioned reads are computed again after every write that changes them (core.caching)."""
+
+import multiprocessing
+
+import pytest
+from django.core.cache import cache
+from django.core.cache.backends.filebased import FileBasedCache as DjangoFileBasedCache
+from django.db import transaction
+
+from core import caching
+from core.cache_backends import FileBasedCache
+from tests.test_settings import PRODUCTION, _manage
+
+INCREMENTS = 150
+PROCESSES = 4
+
+
+def test_a_per_process_cache_without_debug_is_a_deploy_warning():
+    result = _manage("check", "--deploy", CACHE_URL="locmemcache://", **PRODUCTION)
+    assert "core.W001" in result.stderr
+    assert "kept per process" in result.stderr
+
+
+@pytest.mark.parametrize("cache_url", ["", "redis://127.0.0.1:6379/1"], ids=["file (default)", "redis"])
+def test_a_shared_cache_without_debug_passes_the_deploy_checks(cache_url):
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", CACHE_URL=cache_url, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_per_process_cache_in_development_is_fine():
+    result = _manage("check", CACHE_URL="locmemcache://", DEBUG="True")
+    assert "core.W001" not in result.stderr
+
+
+def _count(backend_class, folder, barrier):
+    counter = backend_class(str(folder), {})
+    counter.add("hits", 0)
+    barrier.wait()
+    for _ in range(INCREMENTS):
+        counter.incr("hits")
+
+
+def _count_in_processes(backend_class, folder) -> int:
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(PROCESSES)
+    workers = [context.Process(target=_count, args=(backend_class, folder, barrier)) for _ in range(PROCESSES)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    return backend_class(str(folder), {}).get("hits")
+
+
+def test_the_file_cache_counts_every_increment_of_every_process(tmp_path):
+    assert _count_in_processes(FileBasedCache, tmp_path) == PROCESSES * INCREMENTS
+
+
+def test_djangos_file_cache_alone_loses_increments_between_processes(tmp_path):
+    """Why core.cache_backends exists: the stock backend reads, then writes (this run shows it losing counts)."""
+    assert _count_in_processes(DjangoFileBasedCache, tmp_path) < PROCESSES * INCREMENTS
+
+
+def test_the_file_cache_counter_lock_is_not_a_cache_entry(tmp_path):
+    folder = tmp_path / "cache"
+    files = FileBasedCache(str(folder), {})
+    files.add("a", 1)
+    files.clear()
+    assert (folder / "counters.lock").exists()
+    assert files.get("a") is None
+
+
+# --- core.caching ------------------------------------------------------------------------------------
+
+
+def test_a_read_is_computed_once_until_its_scope_changes():
+    calls = []
+
+    def read():
+        calls.append(1)
+        return len(calls)
+
+    assert caching.cached("answer", read, scopes=["posts"]) == 1
+    assert caching.cached("answer", read, scopes=["posts"]) == 1
+    caching.invalidate("people")  # another scope: still cached
+    assert caching.cached("answer", read, scopes=["posts"]) == 1
+    caching.invalidate("posts")
+    assert caching.cached("answer", read, scopes=["posts"]) == 2
+    caching.invalidate_all()
+    assert caching.cached("answer", read, scopes=["posts"]) == 3
+
+
+def test_a_lost_version_is_never_an_old_one():
+    before = caching.versions("posts")
+    cache.delete("scope:posts")  # culled, or the cache was cleared
+    after = caching.versions("posts")
+    assert after != before
+    assert caching.versions("posts") == after
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_a_transaction_versions_change_at_once_and_again_at_the_commit():
+    """A reader may take the first new version and read the rows before the commit: the commit's version
+    leaves what it kept behind."""
+    start = caching.versions("posts")
+    with transaction.atomic():
+        caching.invalidate("posts")
+        during = caching.versions("posts")
+        assert during != start
+    assert caching.versions("posts") not in {start, during}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_transaction_loses_no_later_invalidation():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        caching.invalidate("posts")
+        raise RuntimeError
+    before = caching.versions("people")
+    with transaction.atomic():
+        caching.invalidate("people")
+        during = caching.versions("people")
+    assert caching.versions("people") not in {before, during}
+
+
+# --- What a cache hit costs --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "signed_in", "queries"),
+    [
+        ("/api/posts/?page_size=50", False, 0),
+        ("/api/users/?page_size=10", False, 0),
+        ("/api/users/{author}/", False, 0),
+        ("/api/feed/", True, 1),  # the token
+        ("/explore/", True, 1),  # the person (the session is in the cache)
+        ("/", True, 1),
+        ("/user/{username}/", True, 2),  # the person; the profile with its counts and the viewer's follow
+    ],
+)
+def test_a_cached_read_needs_only_authentication(
+    path, signed_in, queries, client, client_for, django_assert_num_queries
+):
+    from tests.factories import FollowFactory, PostFactory, UserFactory
+    from tests.pages.helpers import sign_in
+
+    viewer, author = UserFactory(), UserFactory()
+    FollowFactory(follower=viewer, followed=author)
+    PostFactory.create_batch(3, author=author)
+    path = path.format(author=author.pk, username=author.username)
+    browser = (client_for(viewer) if path.startswith("/api/") else sign_in(client, viewer)) if signed_in else client
+    assert browser.get(path).status_code == 200  # fills the cache
+    with django_assert_num_queries(queries):
+        assert browser.get(path).status_code == 200
