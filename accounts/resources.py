@@ -7,6 +7,8 @@ password ever travels in a spreadsheet. `created_by` is the importing user. Flag
 `is_staff`, groups) are never imported.
 """
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from import_export import fields
 
 from accounts.models import User
@@ -46,6 +48,12 @@ class UserResource(NaturalKeyResource):
 
     def get_queryset(self):
         return User.objects.select_related("department", "unit", "designation")
+
+    def import_instance(self, instance, row, **kwargs):
+        """A superuser's row is for superusers only (as in the admin: core.api.staff_may_change)."""
+        if instance.pk and instance.is_superuser and not (self.user and self.user.is_superuser):
+            raise ValidationError({"username": _("Only a superuser may change a superuser.")})
+        super().import_instance(instance, row, **kwargs)
 
     def prepare_new(self, instance) -> None:
         instance.set_unusable_password()
