@@ -9,9 +9,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 
+from core.clients import client_address
+
 
 def _key(request, username: str) -> str:
-    address = request.META.get("REMOTE_ADDR", "") if request is not None else ""
+    address = client_address(request) if request is not None else ""
     return f"signin-failures:{username.strip().lower()}:{address}"
 
 

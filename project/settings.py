@@ -30,6 +30,10 @@ elif not SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Trusted reverse proxies in front of the project (0: clients connect directly). Only with one declared are
+# X-Forwarded-For (the client's address, for throttles and the sign-in lockout) and X-Forwarded-Proto
+# believed; a client could send either itself.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -254,6 +258,7 @@ REST_FRAMEWORK = {
         "anon": env.str("THROTTLE_ANON", default="120/minute"),
         "token": env.str("THROTTLE_TOKEN", default="10/minute"),
     },
+    "NUM_PROXIES": NUM_PROXIES,  # whose X-Forwarded-For to believe (see Core above)
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -272,7 +277,8 @@ SPECTACULAR_SETTINGS = {
 
 # --- Security (production defaults follow DEBUG; each can be overridden) -------
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if NUM_PROXIES:  # the proxy says whether the client came over HTTPS
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
