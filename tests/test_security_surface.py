@@ -308,12 +308,18 @@ def test_hsts_is_on_in_production_and_follows_its_variables(db, deployed, env, e
 
 
 def test_behind_a_tls_proxy_http_is_https_and_plain_http_is_redirected(db, deployed):
-    deployed()
+    deployed(NUM_PROXIES="1")
     proxied = Client().get("/", HTTP_X_FORWARDED_PROTO="https")
     assert proxied.status_code == 200
     assert proxied["Strict-Transport-Security"].startswith("max-age=31536000")
     plain = Client().get("/explore/")
     assert (plain.status_code, plain["Location"]) == (301, "https://testserver/explore/")
+
+
+def test_without_a_declared_proxy_a_client_cannot_claim_https(db, deployed):
+    deployed()
+    claimed = Client().get("/explore/", HTTP_X_FORWARDED_PROTO="https")
+    assert (claimed.status_code, claimed["Location"]) == (301, "https://testserver/explore/")
 
 
 def test_static_app_js_never_reads_cookies():
