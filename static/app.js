@@ -1,10 +1,12 @@
-// Progressive enhancements: character counters, hover cards, live notification badge.
+// Progressive enhancements: relative times, character counters, hover cards, live notification badge.
 (function () {
   "use strict";
 
-  // Times: the server writes the relative time ("5 minutes ago") in <time datetime="…UTC…">; the exact
-  // time on hover is the reader's own, in their time zone and the page's language.
-  var exact = new Intl.DateTimeFormat(document.documentElement.lang || undefined, { dateStyle: "medium", timeStyle: "short" });
+  // Times: the server writes <time datetime="…ISO 8601…" data-relative>the date</time>, which reads well without
+  // JavaScript; here its text becomes "5 minutes ago", and the exact time on hover is the reader's own, in their
+  // time zone and the page's language.
+  var lang = document.documentElement.lang || undefined;
+  var exact = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short" });
   function titleTimes(root) {
     root.querySelectorAll("time[datetime]:not([title])").forEach(function (time) {
       var when = new Date(time.getAttribute("datetime"));
@@ -12,6 +14,34 @@
     });
   }
   titleTimes(document);
+
+  // Relative times, in units much as Django's naturaltime chose them (one unit, where it said "2 days, 3 hours"):
+  // the largest unit that fits at least once, rounded down (5 min 59 s is "5 minutes ago"): seconds under a minute,
+  // then minutes, hours, days under a week, weeks under a month (a twelfth of a year), months under a year, years.
+  // numeric "always" says "1 day ago", not "yesterday": the count is of elapsed time, and "yesterday" names a
+  // calendar day it may not be. Under a second is "now". A moment ahead of the reader's clock (theirs a little
+  // slow) is "now" too, not "in 5 seconds": everything shown here has already happened. Browsers without
+  // Intl.RelativeTimeFormat keep the date.
+  var relative = window.Intl && Intl.RelativeTimeFormat && new Intl.RelativeTimeFormat(lang, { numeric: "always" });
+  var now = relative && new Intl.RelativeTimeFormat(lang, { numeric: "auto" }).format(0, "second");
+  var DAY = 86400, YEAR = 365 * DAY; // in seconds
+  var UNITS = [["year", YEAR], ["month", YEAR / 12], ["week", 7 * DAY], ["day", DAY], ["hour", 3600], ["minute", 60],
+    ["second", 1]];
+  function relativeText(ago) {
+    for (var i = 0; i < UNITS.length; i++) {
+      if (ago >= UNITS[i][1]) return relative.format(-Math.floor(ago / UNITS[i][1]), UNITS[i][0]);
+    }
+    return now;
+  }
+  function relativeTimes(root) {
+    if (!relative) return;
+    root.querySelectorAll("time[data-relative]").forEach(function (time) {
+      var ago = (Date.now() - new Date(time.getAttribute("datetime"))) / 1000; // seconds
+      if (!isNaN(ago)) time.textContent = relativeText(ago);
+    });
+  }
+  relativeTimes(document);
+  setInterval(function () { relativeTimes(document); }, 60 * 1000); // "5 minutes ago" moves on while one reads
 
   // Character counter: <textarea maxlength data-counter> + <span data-counter-for="id">; its texts, in the page's
   // language, are the span's data-counter-one (for 1) and data-counter-other ("{count}" is the number left).
@@ -45,6 +75,11 @@
         popover = new bootstrap.Popover(link, {
           content: html, html: true, sanitize: false, trigger: "manual", placement: "bottom",
           customClass: "user-popover"
+        });
+        // Bootstrap builds the card afresh from its HTML on every show: make its times relative as it is inserted,
+        // before it fades in, so the date never flashes (the minute refresh then finds it in the document).
+        link.addEventListener("inserted.bs.popover", function () {
+          relativeTimes(bootstrap.Popover.getInstance(link).tip);
         });
         link.addEventListener("shown.bs.popover", function () {
           var tip = bootstrap.Popover.getInstance(link).tip;
