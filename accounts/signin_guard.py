@@ -4,6 +4,9 @@ Failures are counted per username and client address in the cache, so an attacke
 person's password is stopped without locking that person out from everywhere.
 """
 
+import math
+import time
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -23,17 +26,28 @@ def signin_blocked(request, username: str) -> bool:
 
 
 def signin_failed(request, username: str) -> None:
-    """Count one failure; the count expires SIGNIN_FAILURE_WINDOW seconds after the first one."""
-    key = _key(request, username)
-    cache.add(key, 0, timeout=settings.SIGNIN_FAILURE_WINDOW)
+    """Count one failure; the count expires SIGNIN_FAILURE_WINDOW seconds after the first one.
+
+    The first failure's time is kept beside the count, and every count is given what is left of the
+    window: some caches' `incr()` (Django's file and database caches) store the new count with their
+    default timeout, which would make the lockout last as long as that instead.
+    """
+    key, window, now = _key(request, username), settings.SIGNIN_FAILURE_WINDOW, time.time()
+    cache.add(f"{key}:since", now, timeout=window)
+    left = max(1, math.ceil(cache.get(f"{key}:since", now) + window - now))
+    if cache.add(key, 1, timeout=left):
+        return
     try:
         cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=settings.SIGNIN_FAILURE_WINDOW)
+        cache.set(key, 1, timeout=left)
+    else:
+        cache.touch(key, timeout=left)
 
 
 def signin_succeeded(request, username: str) -> None:
-    cache.delete(_key(request, username))
+    key = _key(request, username)
+    cache.delete_many([key, f"{key}:since"])
 
 
 class GuardedModelBackend(ModelBackend):

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.RejectNullCharactersMiddleware",  # before anything reads the session, the user or the URL
     "core.middleware.DatabaseUnavailableMiddleware",  # outermost process_exception: the last resort
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -259,6 +260,11 @@ REST_FRAMEWORK = {
         "token": env.str("THROTTLE_TOKEN", default="10/minute"),
     },
     "NUM_PROXIES": NUM_PROXIES,  # whose X-Forwarded-For to believe (see Core above)
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",  # DRF's, with a 400 for JSON nested too deeply
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "core.schema.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
