@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Follow, User
 from accounts.resources import UserResource
 from accounts.services import user_record_active_change
+from core.admin import BoundedSearchAdmin
 from organization.admin import ImportExportHistoryAdmin
 
 # Fields that grant privileges: only a superuser changes them (the API's rule, core.api.staff_may_change).
@@ -74,7 +75,7 @@ class UserAdmin(ImportExportHistoryAdmin, DjangoUserAdmin):
 
 
 @admin.register(Follow)
-class FollowAdmin(admin.ModelAdmin):
+class FollowAdmin(BoundedSearchAdmin, admin.ModelAdmin):
     list_display = ("follower", "followed", "created_at")
     list_filter = ("created_at",)
     list_select_related = ("follower", "followed")

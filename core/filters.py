@@ -8,6 +8,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import exceptions, filters
+
+from core.search import search_problem
 
 MAX_ID = 2**63 - 1  # the largest BigAutoField value on every engine
 
@@ -36,6 +39,17 @@ class UTCIsoDateTimeField(IsoDateTimeField):
 
 class UTCIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UTCIsoDateTimeField
+
+
+class SearchFilter(filters.SearchFilter):
+    """DRF's `?search=`, within the bounds of core.search (past them: a 400 on the `search` parameter)."""
+
+    def get_search_terms(self, request):
+        terms = super().get_search_terms(request)
+        problem = search_problem(request.query_params.get(self.search_param, ""), words=len(terms))
+        if problem:
+            raise exceptions.ValidationError({self.search_param: [problem]})
+        return terms
 
 
 class FilterBackend(DjangoFilterBackend):

@@ -8,12 +8,13 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import BoundedSearchAdmin
 from organization.models import Cadre, Department, Designation, Unit
 from organization.resources import CadreResource, DepartmentResource, DesignationResource, UnitResource
 from organization.services import unit_members_follow_department
 
 
-class ImportExportHistoryAdmin(ImportExportMixin, SimpleHistoryAdmin):
+class ImportExportHistoryAdmin(BoundedSearchAdmin, ImportExportMixin, SimpleHistoryAdmin):
     """A model's admin with spreadsheet import (a dry-run preview first) and export, and its change history.
 
     Importing needs the add and change permissions; exporting needs the view permission. The history is

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from core.admin import BoundedSearchAdmin
 from posts.models import Message, Post, PostExport
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(BoundedSearchAdmin, admin.ModelAdmin):
     list_display = ("__str__", "author", "timestamp")
     list_select_related = ("author",)
     list_filter = ("timestamp",)
@@ -16,7 +17,7 @@ class PostAdmin(admin.ModelAdmin):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(BoundedSearchAdmin, admin.ModelAdmin):
     list_display = ("__str__", "sender", "recipient", "timestamp")
     list_select_related = ("sender", "recipient")
     list_filter = ("timestamp",)
@@ -28,7 +29,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(PostExport)
-class PostExportAdmin(admin.ModelAdmin):
+class PostExportAdmin(BoundedSearchAdmin, admin.ModelAdmin):
     """Exports are made by their owners' tasks: the admin watches them (and may delete one), never edits."""
 
     list_display = ("user", "status", "progress", "created_at", "finished_at")

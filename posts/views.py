@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts.invalidation import person_scope
 from accounts.models import User
 from core.pages import add_service_errors, paginate, paginate_cached
+from core.search import search_problem
 from posts import selectors, services
 from posts.forms import MessageForm, PostForm
 from posts.services import ExportInProgress, post_export_start
@@ -43,8 +44,10 @@ def explore(request):
 @require_safe
 def search(request):
     query = request.GET.get("q", "").strip()
-    page = paginate(request, selectors.post_search(query=query))
-    return render(request, "posts/search.html", {"page": page, "query": query, "title": _("Search")})
+    problem = search_problem(query)
+    page = paginate(request, selectors.post_search(query="" if problem else query))
+    context = {"page": page, "query": query, "problem": problem, "title": _("Search")}
+    return render(request, "posts/search.html", context, status=400 if problem else 200)
 
 
 @login_required

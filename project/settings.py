@@ -252,7 +252,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
         "core.filters.FilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "core.filters.SearchFilter",  # DRF's, with bounds on the search (core.search)
     ],
     "DEFAULT_THROTTLE_CLASSES": ["core.throttling.AnonRateThrottle"],  # DRF's, counted in fixed windows
     "DEFAULT_THROTTLE_RATES": {
