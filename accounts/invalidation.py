@@ -5,7 +5,7 @@ spreadsheet imports and anything else that saves through the ORM. Writes that by
 (`QuerySet.update()`, bulk inserts) call `core.caching.invalidate` themselves.
 """
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from accounts.models import Follow, User
@@ -36,6 +36,16 @@ def user_saved(sender, instance: User, created: bool, update_fields=None, **kwar
 def user_deleted(sender, instance: User, **kwargs) -> None:
     # Their posts and follows went with them, and other people's counts with those: read everything again.
     invalidate_all()
+
+
+@receiver(pre_save, sender=Follow, dispatch_uid="accounts.invalidation.follow_changing")
+def follow_changing(sender, instance: Follow, **kwargs) -> None:
+    """A follow changed in place (the admin can) is an unfollow of the pair it was."""
+    if instance.pk is None:
+        return
+    before = Follow.objects.filter(pk=instance.pk).values_list("follower_id", "followed_id").first()
+    if before is not None and before != (instance.follower_id, instance.followed_id):
+        invalidate(*(person_scope(pk) for pk in before))
 
 
 @receiver(post_save, sender=Follow, dispatch_uid="accounts.invalidation.follow_saved")

@@ -1,11 +1,21 @@
 """What a change to a post makes stale in the shared cache (core.caching scopes); see accounts.invalidation."""
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from accounts.invalidation import person_scope
 from core.caching import invalidate
 from posts.models import Post
+
+
+@receiver(pre_save, sender=Post, dispatch_uid="posts.invalidation.post_moving")
+def post_moving(sender, instance: Post, update_fields=None, **kwargs) -> None:
+    """A post given to another author (the admin can) leaves its first author's posts and count."""
+    if instance.pk is None or (update_fields is not None and "author" not in update_fields):
+        return
+    before = Post.objects.filter(pk=instance.pk).values_list("author_id", flat=True).first()
+    if before is not None and before != instance.author_id:
+        invalidate(person_scope(before))
 
 
 @receiver(post_save, sender=Post, dispatch_uid="posts.invalidation.post_saved")
