@@ -169,8 +169,9 @@ class Gunicorn:
 
     ACCESS_FORMAT = "%({x-load-id}i)s %(p)s %(s)s"
 
-    def __init__(self, database_url: str, folder: Path, *, workers: int = 4):
+    def __init__(self, database_url: str, folder: Path, *, workers: int = 4, env: dict[str, str] | None = None):
         self.database_url, self.workers = database_url, workers
+        self.env = dict(env or {})  # over PRODUCTION_ENV: a test's own throttle rates, CACHE_DIR, CACHE_URL
         self.port = free_port()
         self.log = folder / f"gunicorn-{self.port}.log"
         self.access_log = folder / f"gunicorn-{self.port}-access.log"
@@ -185,7 +186,7 @@ class Gunicorn:
             self.proc = subprocess.Popen(
                 cmd,
                 cwd=ROOT,
-                env=project_env(self.database_url),
+                env=project_env(self.database_url, **self.env),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
