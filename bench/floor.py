@@ -1,18 +1,26 @@
-"""The floor: a minimal WSGI app that does what the Django project does for the benchmarked endpoints.
+"""The lean floor: the least work that gives each benchmarked answer, with psycopg 3 and no framework.
 
-For each endpoint it runs the same SQL statements Django runs (copied from Django's captured
-queries: same text, same parameters, psycopg 3 with client-side binding like Django's backend),
-authenticates the token or the session the same way (token joined to its user; session row, then
-the user row), paginates with the same COUNT query, and answers with the same JSON (same keys,
-values and bytes as DRF's compact JSON renderer, built with the standard json module) or, for the
-HTML pages, a minimal page with the same rows (string formatting + html.escape).
+What it does per request (nothing is cached: this is the uncached minimum the project is measured against):
 
-One psycopg connection per worker process, opened on first use and reused (no health check).
-Served by gunicorn with the same settings as Django: `gunicorn --chdir bench floor:application`.
-The database comes from DATABASE_URL (postgres://user@host:port/name).
+- Authentication: a token is one query (token -> user id, is_active; the username too when the answer shows
+  it); a session is its row (`session_data` of an unexpired key, decoded from Django's signing format, the
+  signature not re-checked) and then the person's id, username and is_active.
+- Reads load only the columns the answer shows (no private fields for people who may not see them, no
+  columns of the author but the username), then the page with LIMIT/OFFSET and its count (or the count the
+  same query already gave, as on the profile page).
+- Writes (the mixed run) are single statements: INSERT a post; INSERT ... ON CONFLICT DO NOTHING a follow
+  then read the person back (the answer shows them with fresh counts); DELETE a follow; UPDATE a person's
+  about_me and read them back in the same statement (a CTE).
+- Answers: the same JSON as the project's API (same keys, values and bytes as DRF's compact renderer, built
+  with json.dumps), and for the two HTML pages a minimal page with the same rows (string formatting and
+  html.escape).
 
-The harness checks that the statements run here are the ones Django runs (and reports any difference) and that
-the JSON answers are equal, so the ratio Django/floor measures the framework, not different work.
+One psycopg connection per worker process, opened on first use and reused (autocommit, client-side binding
+like Django's backend, no health check). Served by gunicorn with the same settings as Django:
+`gunicorn --pythonpath bench floor:application`. The database comes from DATABASE_URL.
+
+The harness checks that the JSON answers are the same bytes as Django's and reports the statements per
+request of both (they differ: Django's cache may answer with none, the floor always reads the database).
 """
 
 import base64
@@ -21,149 +29,82 @@ import json
 import os
 import re
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC
 from urllib import parse
 
 import psycopg
 
-# --- SQL (as Django generates it) ----------------------------------------------------------------
+# --- SQL: only what the answers show ----------------------------------------------------------------
 
-USER_COLUMNS = [
-    "id",
-    "password",
-    "last_login",
-    "is_superuser",
-    "username",
-    "first_name",
-    "last_name",
-    "is_staff",
-    "is_active",
-    "date_joined",
-    "email",
-    "full_name",
-    "employee_id",
-    "mobile",
-    "mobile2",
-    "mobile3",
-    "email2",
-    "email3",
-    "office_address",
-    "about_me",
-    "last_seen",
-    "last_message_read_time",
-    "language",
-    "department_id",
-    "unit_id",
-    "designation_id",
-    "created_by_id",
-    "deactivated_by_id",
-    "deactivated_at",
-]
-U = {name: i for i, name in enumerate(USER_COLUMNS)}  # column index in a user row
-USER_SELECT = ", ".join(f'"accounts_user"."{c}"' for c in USER_COLUMNS)
-
-POST_COLUMNS = ("id", "body", "timestamp", "author_id")
-POST_SELECT = ", ".join(f'"posts_post"."{c}"' for c in POST_COLUMNS)
-# A post row: the post's 4 columns, then its author's id and username (all Django loads of the author).
-P_AUTHOR = len(POST_COLUMNS)
-AUTHOR_COLUMNS = ("id", "username")
-A = {name: i for i, name in enumerate(AUTHOR_COLUMNS)}  # column index in a post row's author part
-
-SQL_POST_COUNT = 'SELECT COUNT(*) AS "__count" FROM "posts_post"'
-SQL_POST_PAGE = (
-    f"SELECT {POST_SELECT}, " + ", ".join(f'"accounts_user"."{c}"' for c in AUTHOR_COLUMNS) + ' FROM "posts_post" '
-    'INNER JOIN "accounts_user" ON ("posts_post"."author_id" = "accounts_user"."id")'
+# Authentication. The token's person must be active (DRF's TokenAuthentication: "User inactive or deleted.").
+SQL_TOKEN = "SELECT u.id, u.is_active FROM authtoken_token t JOIN accounts_user u ON u.id = t.user_id WHERE t.key = %s"
+SQL_TOKEN_NAMED = (
+    "SELECT u.id, u.is_active, u.username FROM authtoken_token t JOIN accounts_user u ON u.id = t.user_id "
+    "WHERE t.key = %s"
 )
-SQL_AUTHOR_POSTS = f'SELECT {POST_SELECT} FROM "posts_post"'
-POST_ORDER = ' ORDER BY "posts_post"."timestamp" DESC, "posts_post"."id" DESC'
+SQL_SESSION = "SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > now()"
+SQL_SESSION_USER = "SELECT username FROM accounts_user WHERE id = %s AND is_active"
 
-# The feed: posts whose author is followed by the viewer, or is the viewer (params: viewer id twice).
-FEED_WHERE = (
-    ' WHERE "posts_post"."author_id" IN ((SELECT U0."followed_id" AS "followed" FROM "accounts_follow" U0 '
-    'WHERE U0."follower_id" = %s) UNION (SELECT U0."id" AS "pk" FROM "accounts_user" U0 WHERE U0."id" = %s))'
+# Posts, newest first, with their author's username (a post row: id, body, timestamp, author_id, username).
+POST_ORDER = " ORDER BY p.timestamp DESC, p.id DESC"
+SQL_POSTS = (
+    "SELECT p.id, p.body, p.timestamp, p.author_id, u.username "
+    "FROM posts_post p JOIN accounts_user u ON u.id = p.author_id"
 )
-AUTHOR_WHERE = ' WHERE "posts_post"."author_id" = %s'
+SQL_POSTS_COUNT = "SELECT count(*) FROM posts_post"
+# The feed: the people the viewer follows and the viewer (params: viewer id twice). The UNION lets PostgreSQL
+# read only those authors' entries of the (author, timestamp) index, for the count as for the page.
+FEED_AUTHORS = (
+    " WHERE p.author_id IN (SELECT followed_id FROM accounts_follow WHERE follower_id = %s UNION ALL SELECT %s)"
+)
+SQL_FEED_COUNT = "SELECT count(*) FROM posts_post p" + FEED_AUTHORS
+SQL_FEED = SQL_POSTS + FEED_AUTHORS + POST_ORDER
+SQL_AUTHOR_POSTS = "SELECT p.id, p.body, p.timestamp FROM posts_post p WHERE p.author_id = %s" + POST_ORDER
 
-
-def _count_of(table: str, column: str) -> str:
-    return f'(SELECT COUNT(*) FROM "{table}" WHERE "{column}" = "accounts_user"."id")'
-
-
-ORG_COLUMNS = (
-    '"organization_department"."id", "organization_department"."name", "organization_department"."abbr", '
-    '"organization_department"."kind", "organization_unit"."id", "organization_unit"."name", '
-    '"organization_unit"."abbr", "organization_unit"."department_id", "organization_designation"."id", '
-    '"organization_designation"."name", "organization_designation"."abbr", "organization_designation"."cadre_id"'
+# A person as the API and the profile page show them: public columns, organization names, three counts.
+PUBLIC_COLUMNS = "u.id, u.username, u.full_name, u.about_me, u.last_seen"
+PRIVATE_FIELDS = ("email", "employee_id", "mobile", "mobile2", "mobile3", "email2", "email3", "office_address")
+PRIVATE_COLUMNS = ", ".join(f"u.{name}" for name in PRIVATE_FIELDS)
+ORG_COLUMNS = "u.department_id, d.name, u.unit_id, n.name, u.designation_id, g.name"
+COUNTS = (
+    "(SELECT count(*) FROM posts_post WHERE author_id = u.id), "
+    "(SELECT count(*) FROM accounts_follow WHERE followed_id = u.id), "
+    "(SELECT count(*) FROM accounts_follow WHERE follower_id = u.id)"
 )
 ORG_JOINS = (
-    ' FROM "accounts_user" LEFT OUTER JOIN "organization_department" ON '
-    '("accounts_user"."department_id" = "organization_department"."id") LEFT OUTER JOIN "organization_unit" ON '
-    '("accounts_user"."unit_id" = "organization_unit"."id") LEFT OUTER JOIN "organization_designation" ON '
-    '("accounts_user"."designation_id" = "organization_designation"."id")'
+    " LEFT JOIN organization_department d ON d.id = u.department_id"
+    " LEFT JOIN organization_unit n ON n.id = u.unit_id"
+    " LEFT JOIN organization_designation g ON g.id = u.designation_id"
 )
-COUNTS = (
-    f'{_count_of("posts_post", "author_id")} AS "post_count", '
-    f'{_count_of("accounts_follow", "followed_id")} AS "follower_count", '
-    f'{_count_of("accounts_follow", "follower_id")} AS "following_count"'
+PERSON = f"SELECT {PUBLIC_COLUMNS}, {ORG_COLUMNS}, {COUNTS}"
+# Row layout: 0-4 public columns, 5-10 organization (id, name) x 3, 11-13 counts, then the private fields.
+ORG, COUNT = 5, 11
+SQL_PEOPLE_COUNT = "SELECT count(*) FROM accounts_user"
+SQL_PEOPLE = f"{PERSON} FROM accounts_user u{ORG_JOINS} ORDER BY u.username"
+SQL_PERSON = f"{PERSON} FROM accounts_user u{ORG_JOINS} WHERE u.id = %s"
+SQL_PERSON_PRIVATE = f"{PERSON}, {PRIVATE_COLUMNS} FROM accounts_user u{ORG_JOINS} WHERE u.id = %s"
+# The profile page: the person by username, with whether the viewer follows them (param: viewer id or None).
+SQL_PROFILE = (
+    f"{PERSON}, EXISTS(SELECT 1 FROM accounts_follow WHERE follower_id = %s AND followed_id = u.id) "
+    f"FROM accounts_user u{ORG_JOINS} WHERE u.username = %s"
 )
-IS_FOLLOWED = (
-    'EXISTS(SELECT %s AS "a" FROM "accounts_follow" U0 WHERE (U0."followed_id" = ("accounts_user"."id") '
-    'AND U0."follower_id" = %s) LIMIT 1) AS "is_followed"'
-)
-SQL_USER_COUNT = 'SELECT COUNT(*) AS "__count" FROM "accounts_user"'
-SQL_USER_LIST = f"SELECT {USER_SELECT}, {COUNTS}, {ORG_COLUMNS}{ORG_JOINS}"
-SQL_PROFILE = f"SELECT {USER_SELECT}, {COUNTS}, {IS_FOLLOWED}, {ORG_COLUMNS}{ORG_JOINS}" + (
-    ' WHERE "accounts_user"."username" = %s LIMIT 21'
-)
-# In a user-list row: user columns, 3 counts, then department (4), unit (4), designation (4) columns.
-L_COUNTS = len(USER_COLUMNS)
 
-# What the API loads of a person (Django: accounts.selectors.USER_API_FIELDS, in the model's field order),
-# then the 3 counts, then the department's, unit's and designation's id and name.
-API_USER_COLUMNS = [
-    "id",
-    "username",
-    "email",
-    "full_name",
-    "employee_id",
-    "mobile",
-    "mobile2",
-    "mobile3",
-    "email2",
-    "email3",
-    "office_address",
-    "about_me",
-    "last_seen",
-    "department_id",
-    "unit_id",
-    "designation_id",
-]
-AU = {name: i for i, name in enumerate(API_USER_COLUMNS)}
-API_COUNTS = len(API_USER_COLUMNS)
-API_ORG_COLUMNS = ", ".join(
-    f'"organization_{table}"."{column}"' for table in ("department", "unit", "designation") for column in ("id", "name")
+# Writes.
+SQL_POST_INSERT = "INSERT INTO posts_post (body, timestamp, author_id) VALUES (%s, now(), %s) RETURNING id, timestamp"
+SQL_FOLLOW = (
+    "INSERT INTO accounts_follow (follower_id, followed_id, created_at) VALUES (%s, %s, now()) "
+    "ON CONFLICT (follower_id, followed_id) DO NOTHING RETURNING id"
 )
-SQL_API_USER_LIST = (
-    "SELECT "
-    + ", ".join(f'"accounts_user"."{c}"' for c in API_USER_COLUMNS)
-    + f", {COUNTS}, {API_ORG_COLUMNS}{ORG_JOINS}"
+SQL_UNFOLLOW = "DELETE FROM accounts_follow WHERE follower_id = %s AND followed_id = %s"
+SQL_PERSON_EXISTS = "SELECT 1 FROM accounts_user WHERE id = %s"
+# The updated row comes from the UPDATE itself; the counts (other tables) are unchanged by it.
+SQL_ABOUT_ME = (
+    "WITH u AS (UPDATE accounts_user SET about_me = %s WHERE id = %s RETURNING *) "
+    f"{PERSON}, {PRIVATE_COLUMNS} FROM u{ORG_JOINS}"
 )
-SQL_API_USER_ONE = SQL_API_USER_LIST + ' WHERE "accounts_user"."id" = %s LIMIT 21'
-
-SQL_TOKEN = (
-    'SELECT "authtoken_token"."key", "authtoken_token"."user_id", "authtoken_token"."created", '
-    f'{USER_SELECT} FROM "authtoken_token" INNER JOIN "accounts_user" ON '
-    '("authtoken_token"."user_id" = "accounts_user"."id") WHERE "authtoken_token"."key" = %s LIMIT 21'
-)
-SQL_SESSION = (
-    'SELECT "django_session"."session_key", "django_session"."session_data", "django_session"."expire_date" '
-    'FROM "django_session" WHERE ("django_session"."expire_date" > %s AND "django_session"."session_key" = %s) '
-    "LIMIT 21"
-)
-SQL_USER_BY_ID = f'SELECT {USER_SELECT} FROM "accounts_user" WHERE "accounts_user"."id" = %s LIMIT 21'
 
 API_PAGE_SIZE, API_MAX_PAGE_SIZE, HTML_PAGE_SIZE = 20, 100, 25
-PRIVATE_FIELDS = ("email", "employee_id", "mobile", "mobile2", "mobile3", "email2", "email3", "office_address")
+POST_MAX_LENGTH = 140
 SESSION_COOKIE = os.environ.get("SESSION_COOKIE_NAME", "sessionid")
 
 # --- the connection (one per worker, lazily opened, reused) ---------------------------------------
@@ -186,15 +127,22 @@ def db():
 def query(sql: str, params=None) -> list[tuple]:
     with db().cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        return cursor.fetchall() if cursor.description else []
+
+
+def execute(sql: str, params=None) -> int:
+    """A statement without rows to read; its row count."""
+    with db().cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 # --- HTTP helpers --------------------------------------------------------------------------------
 
 
 class HTTPError(Exception):
-    def __init__(self, status: str, detail: str):
-        super().__init__(detail)
+    def __init__(self, status: str, detail):
+        super().__init__(str(detail))
         self.status, self.detail = status, detail
 
 
@@ -242,20 +190,38 @@ def positive_int(text, cutoff=None) -> int:
     return min(value, cutoff) if cutoff else value
 
 
-class Page:
-    """Django's Paginator for one page: COUNT first, then LIMIT/OFFSET (no orphans)."""
+def read_json(environ) -> dict:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        data = json.loads(environ["wsgi.input"].read(length) or b"{}")
+    except ValueError:
+        raise HTTPError("400 Bad Request", "JSON parse error.") from None
+    if not isinstance(data, dict):
+        raise HTTPError("400 Bad Request", "Invalid data.")
+    return data
 
-    def __init__(self, params: dict, page_size: int, count_sql: str | int, count_params, page_sql: str, page_params):
+
+class Page:
+    """One page as Django's Paginator cuts it: the count, then LIMIT/OFFSET (no orphans).
+
+    `count`: an int when the answer already knows it, else the SQL (and params) of the COUNT.
+    `nearest`: the HTML pages' rule (a bad or too-large number gives the nearest page); else the API's (404).
+    """
+
+    def __init__(self, params, page_size, count, count_params, page_sql, page_params, nearest=False):
         raw = params.get("page", ["1"])[0]
-        # count_sql: the COUNT query, or the count itself when it is known (as Django's profile page knows it).
-        self.count = count_sql if isinstance(count_sql, int) else query(count_sql, count_params)[0][0]
+        self.count = count if isinstance(count, int) else query(count, count_params)[0][0]
         self.num_pages = max(1, -(-self.count // page_size))
         try:
             self.number = self.num_pages if raw == "last" else positive_int(raw)
         except ValueError:
-            raise HTTPError("404 Not Found", "Invalid page.") from None
+            if not nearest:
+                raise HTTPError("404 Not Found", "Invalid page.") from None
+            self.number = 1
         if self.number > self.num_pages:
-            raise HTTPError("404 Not Found", "Invalid page.")
+            if not nearest:
+                raise HTTPError("404 Not Found", "Invalid page.")
+            self.number = self.num_pages
         bottom = (self.number - 1) * page_size
         top = min(bottom + page_size, self.count)
         self.rows = []
@@ -276,40 +242,39 @@ class Page:
 # --- serialization (DRF's shapes) ----------------------------------------------------------------
 
 
-def user_summary(row, offset: int, base: str) -> dict:
-    pk = row[offset + A["id"]]
-    return {"id": pk, "username": row[offset + A["username"]], "avatar": f"{base}/avatar/{pk}.svg"}
-
-
-def post_json(row, base: str) -> dict:
-    return {"id": row[0], "body": row[1], "timestamp": iso(row[2]), "author": user_summary(row, P_AUTHOR, base)}
+def post_json(pk, body, timestamp, author_id, username, base: str) -> dict:
+    return {
+        "id": pk,
+        "body": body,
+        "timestamp": iso(timestamp),
+        "author": {"id": author_id, "username": username, "avatar": f"{base}/avatar/{author_id}.svg"},
+    }
 
 
 def named(row, start: int):
     return None if row[start] is None else {"id": row[start], "name": row[start + 1]}
 
 
-def user_json(row, base: str, viewer_id=None, viewer_is_staff=False) -> dict:
-    """A row of SQL_API_USER_LIST as the API shows it."""
-    pk = row[AU["id"]]
-    org = API_COUNTS + 3
+def person_json(row, base: str) -> dict:
+    """A person row (SQL_PERSON..., with the private fields after the counts when they are shown)."""
+    pk = row[0]
     data = {
         "id": pk,
-        "username": row[AU["username"]],
-        "full_name": row[AU["full_name"]],
-        "about_me": row[AU["about_me"]],
-        "last_seen": iso(row[AU["last_seen"]]),
+        "username": row[1],
+        "full_name": row[2],
+        "about_me": row[3],
+        "last_seen": iso(row[4]),
         "avatar": f"{base}/avatar/{pk}.svg",
-        "department": named(row, org),
-        "unit": named(row, org + 2),
-        "designation": named(row, org + 4),
-        "post_count": row[API_COUNTS],
-        "follower_count": row[API_COUNTS + 1],
-        "following_count": row[API_COUNTS + 2],
+        "department": named(row, ORG),
+        "unit": named(row, ORG + 2),
+        "designation": named(row, ORG + 4),
+        "post_count": row[COUNT],
+        "follower_count": row[COUNT + 1],
+        "following_count": row[COUNT + 2],
     }
-    shown = viewer_is_staff or viewer_id == pk
-    for name in PRIVATE_FIELDS:
-        data[name] = row[AU[name]] if shown else None
+    private = row[COUNT + 3 : COUNT + 3 + len(PRIVATE_FIELDS)]
+    for i, name in enumerate(PRIVATE_FIELDS):
+        data[name] = private[i] if private else None
     return data
 
 
@@ -321,16 +286,17 @@ def paginated(page: Page, url: str, results: list) -> dict:
 # --- authentication --------------------------------------------------------------------------------
 
 
-def token_user(environ):
-    """The active user row of `Authorization: Token <key>` (the token row's columns come first), or None."""
-    header = environ.get("HTTP_AUTHORIZATION", "")
-    scheme, _, key = header.partition(" ")
-    if scheme.lower() != "token" or not key:
+def token_user(environ, named_user=False):
+    """(id, is_active[, username]) of `Authorization: Token <key>`, None without a token; 401 for a bad one."""
+    scheme, _, key = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "token" or not key.strip():
         return None
-    rows = query(SQL_TOKEN, (key.strip(),))
-    if not rows or not rows[0][3 + U["is_active"]]:
+    rows = query(SQL_TOKEN_NAMED if named_user else SQL_TOKEN, (key.strip(),))
+    if not rows:
         raise HTTPError("401 Unauthorized", "Invalid token.")
-    return rows[0][3:]
+    if not rows[0][1]:
+        raise HTTPError("401 Unauthorized", "User inactive or deleted.")
+    return rows[0]
 
 
 def _cookie(environ, name: str):
@@ -342,22 +308,39 @@ def _cookie(environ, name: str):
 
 
 def session_user(environ):
-    """The user row of the session cookie (Django's signed session data is decoded, not re-verified)."""
+    """(id, username) of the session cookie's active person, or None (Django's signed data decoded, not verified)."""
     key = _cookie(environ, SESSION_COOKIE)
     if not key:
         return None
-    rows = query(SQL_SESSION, (datetime.now(UTC), key))
+    rows = query(SQL_SESSION, (key,))
     if not rows:
         return None
-    payload = rows[0][1].rsplit(":", 2)[0]
+    payload = rows[0][0].rsplit(":", 2)[0]
     compressed = payload.startswith(".")
     raw = base64.urlsafe_b64decode(payload.lstrip(".") + "=" * (-len(payload.lstrip(".")) % 4))
-    data = json.loads(zlib.decompress(raw) if compressed else raw)
-    user_id = data.get("_auth_user_id")
+    user_id = json.loads(zlib.decompress(raw) if compressed else raw).get("_auth_user_id")
     if user_id is None:
         return None
-    users = query(SQL_USER_BY_ID, (int(user_id),))
-    return users[0] if users and users[0][U["is_active"]] else None
+    users = query(SQL_SESSION_USER, (int(user_id),))
+    return (int(user_id), users[0][0]) if users else None
+
+
+def api_user_id(environ, named_user=False):
+    """The API's caller: token first, then the session (DRF's order); 401 when a write needs one and has none."""
+    user = token_user(environ, named_user)
+    if user is not None:
+        return user
+    session = session_user(environ)
+    if session is None:
+        return None
+    return (session[0], True, session[1])
+
+
+def require_user(environ, named_user=False):
+    user = api_user_id(environ, named_user)
+    if user is None:
+        raise HTTPError("401 Unauthorized", "Authentication credentials were not provided.")
+    return user
 
 
 # --- the endpoints -----------------------------------------------------------------------------------
@@ -371,69 +354,106 @@ def api_page_size(params) -> int:
 
 
 def api_posts(environ, params):
-    page = Page(params, api_page_size(params), SQL_POST_COUNT, None, SQL_POST_PAGE + POST_ORDER, None)
+    if environ["REQUEST_METHOD"] == "POST":
+        return api_post_create(environ)
+    page = Page(params, api_page_size(params), SQL_POSTS_COUNT, None, SQL_POSTS + POST_ORDER, None)
     base = base_url(environ)
-    return paginated(page, full_url(environ), [post_json(r, base) for r in page.rows])
+    return paginated(page, full_url(environ), [post_json(*r, base) for r in page.rows])
+
+
+def api_post_create(environ):
+    uid, _, username = require_user(environ, named_user=True)
+    body = read_json(environ).get("body")
+    body = body.strip() if isinstance(body, str) else ""
+    if not body:
+        raise HTTPError("400 Bad Request", {"body": ["This field may not be blank."]})
+    if len(body) > POST_MAX_LENGTH:
+        raise HTTPError(
+            "400 Bad Request", {"body": [f"Ensure this field has no more than {POST_MAX_LENGTH} characters."]}
+        )
+    pk, timestamp = query(SQL_POST_INSERT, (body, uid))[0]
+    return "201 Created", post_json(pk, body, timestamp, uid, username, base_url(environ))
 
 
 def api_users(environ, params):
-    page = Page(
-        params,
-        api_page_size(params),
-        SQL_USER_COUNT,
-        None,
-        SQL_API_USER_LIST + ' ORDER BY "accounts_user"."username" ASC',
-        None,
-    )
+    page = Page(params, api_page_size(params), SQL_PEOPLE_COUNT, None, SQL_PEOPLE, None)
     base = base_url(environ)
-    return paginated(page, full_url(environ), [user_json(r, base) for r in page.rows])
+    return paginated(page, full_url(environ), [person_json(r, base) for r in page.rows])
 
 
 def api_user(environ, params, pk: int):
-    rows = query(SQL_API_USER_ONE, (pk,))
+    method = environ["REQUEST_METHOD"]
+    if method == "PATCH":
+        return api_user_patch(environ, pk)
+    viewer = api_user_id(environ) if "HTTP_AUTHORIZATION" in environ else None
+    # The private fields for the person themselves (staff, who also see them, are not benchmarked).
+    rows = query(SQL_PERSON_PRIVATE if viewer and viewer[0] == pk else SQL_PERSON, (pk,))
     if not rows:
-        raise HTTPError("404 Not Found", "No User matches the given query.")
-    return user_json(rows[0], base_url(environ))
+        raise HTTPError("404 Not Found", "Not found.")
+    return person_json(rows[0], base_url(environ))
+
+
+def api_user_patch(environ, pk: int):
+    uid = require_user(environ)[0]
+    if uid != pk:
+        raise HTTPError("403 Forbidden", "You do not have permission to perform this action.")
+    data = read_json(environ)
+    about_me = data.get("about_me")
+    if set(data) != {"about_me"} or not isinstance(about_me, str):
+        raise HTTPError("400 Bad Request", "Only about_me is changed here.")
+    rows = query(SQL_ABOUT_ME, (about_me.strip(), pk))
+    return person_json(rows[0], base_url(environ))
+
+
+def api_follow(environ, params, pk: int):
+    uid = require_user(environ)[0]
+    if environ["REQUEST_METHOD"] == "DELETE":
+        if not execute(SQL_UNFOLLOW, (uid, pk)) and not query(SQL_PERSON_EXISTS, (pk,)):
+            raise HTTPError("404 Not Found", "Not found.")
+        return "204 No Content", None
+    if environ["REQUEST_METHOD"] != "POST":
+        raise HTTPError("405 Method Not Allowed", f'Method "{environ["REQUEST_METHOD"]}" not allowed.')
+    if uid == pk:
+        raise HTTPError("400 Bad Request", {"non_field_errors": ["You cannot follow yourself."]})
+    try:
+        created = bool(query(SQL_FOLLOW, (uid, pk)))
+    except psycopg.errors.ForeignKeyViolation:
+        raise HTTPError("404 Not Found", "Not found.") from None
+    rows = query(SQL_PERSON, (pk,))
+    return ("201 Created" if created else "200 OK"), person_json(rows[0], base_url(environ))
 
 
 def api_feed(environ, params):
-    user = token_user(environ) or session_user(environ)
-    if user is None:
-        raise HTTPError("401 Unauthorized", "Authentication credentials were not provided.")
-    uid = user[U["id"]]
-    page = Page(
-        params,
-        api_page_size(params),
-        SQL_POST_COUNT + FEED_WHERE,
-        (uid, uid),
-        SQL_POST_PAGE + FEED_WHERE + POST_ORDER,
-        (uid, uid),
-    )
+    uid = require_user(environ)[0]
+    page = Page(params, api_page_size(params), SQL_FEED_COUNT, (uid, uid), SQL_FEED, (uid, uid))
     base = base_url(environ)
-    return paginated(page, full_url(environ), [post_json(r, base) for r in page.rows])
+    return paginated(page, full_url(environ), [post_json(*r, base) for r in page.rows])
 
 
 E = html.escape
 
 
-def html_posts(page: Page) -> str:
-    items = "".join(
-        f'<article><a href="/user/{E(r[P_AUTHOR + A["username"]])}/"><img src="/avatar/{r[3]}.svg" alt="" '
-        f'width="48" height="48"></a> <a href="/user/{E(r[P_AUTHOR + A["username"]])}/">'
-        f'{E(r[P_AUTHOR + A["username"]])}</a> <time datetime="{r[2].isoformat()}">{r[2]:%Y-%m-%d %H:%M}</time>'
-        f"<p>{E(r[1])}</p></article>\n"
-        for r in page.rows
-    )
+def html_posts(page: Page, author=None) -> str:
+    """The cards of a page of posts (rows of SQL_POSTS, or of SQL_AUTHOR_POSTS with `author` = (id, username))."""
+    items = []
+    for row in page.rows:
+        _pk, body, timestamp, author_id, username = row if author is None else (*row, *author)
+        name = E(username)
+        items.append(
+            f'<article><a href="/user/{name}/"><img src="/avatar/{author_id}.svg" alt="" width="48" height="48"></a> '
+            f'<a href="/user/{name}/">{name}</a> <time datetime="{timestamp.isoformat()}">{timestamp:%Y-%m-%d %H:%M}'
+            f"</time><p>{E(body)}</p></article>\n"
+        )
     nav = f"<nav>Page {page.number} of {page.num_pages}"
     if page.number > 1:
         nav += f' <a href="?page={page.number - 1}">Newer</a>'
     if page.number < page.num_pages:
         nav += f' <a href="?page={page.number + 1}">Older</a>'
-    return items + nav + "</nav>"
+    return "".join(items) + nav + "</nav>"
 
 
 def html_document(title: str, viewer, body: str) -> str:
-    who = f'<a href="/user/{E(viewer[U["username"]])}/">{E(viewer[U["username"]])}</a>' if viewer else ""
+    who = f'<a href="/user/{E(viewer[1])}/">{E(viewer[1])}</a>' if viewer else ""
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{E(title)} · Microblog</title>'
         f"</head><body><nav>{who}</nav><main>{body}</main></body></html>"
@@ -444,56 +464,43 @@ def page_feed(environ, params):
     viewer = session_user(environ)
     if viewer is None:
         return html_document("Microblog", None, "<h1>Welcome</h1>")
-    uid = viewer[U["id"]]
-    page = Page(
-        params,
-        HTML_PAGE_SIZE,
-        SQL_POST_COUNT + FEED_WHERE,
-        (uid, uid),
-        SQL_POST_PAGE + FEED_WHERE + POST_ORDER,
-        (uid, uid),
-    )
-    body = f"<h1>Hi, {E(viewer[U['username']])}!</h1><h2>Your feed</h2>{html_posts(page)}"
+    uid = viewer[0]
+    page = Page(params, HTML_PAGE_SIZE, SQL_FEED_COUNT, (uid, uid), SQL_FEED, (uid, uid), nearest=True)
+    body = f"<h1>Hi, {E(viewer[1])}!</h1><h2>Your feed</h2>{html_posts(page)}"
     return html_document("Home", viewer, body)
 
 
 def page_profile(environ, params, username: str):
     viewer = session_user(environ)
-    viewer_id = viewer[U["id"]] if viewer else None
-    if viewer is not None:
-        rows = query(SQL_PROFILE, (1, viewer_id, username))
-        org_start = L_COUNTS + 4
-    else:
-        rows = query(SQL_USER_LIST + ' WHERE "accounts_user"."username" = %s LIMIT 21', (username,))
-        org_start = L_COUNTS + 3
+    viewer_id = viewer[0] if viewer else None
+    rows = query(SQL_PROFILE, (viewer_id, username))
     if not rows:
         raise HTTPError("404 Not Found", "No such person.")
     person = rows[0]
-    pid = person[U["id"]]
-    # Like Django: the person's post count pages the posts, and the page has no join (the author is the person).
-    page = Page(params, HTML_PAGE_SIZE, person[L_COUNTS], None, SQL_AUTHOR_POSTS + AUTHOR_WHERE + POST_ORDER, (pid,))
-    page.rows = [row + tuple(person[U[c]] for c in AUTHOR_COLUMNS) for row in page.rows]
-    org = " · ".join(E(person[i + 1]) for i in (org_start + 8, org_start + 4, org_start) if person[i] is not None)
+    pid, post_count = person[0], person[COUNT]
+    # The person's post count (from the same query) pages their posts; the posts need no join.
+    page = Page(params, HTML_PAGE_SIZE, post_count, None, SQL_AUTHOR_POSTS, (pid,), nearest=True)
+    org = " · ".join(E(person[i + 1]) for i in (ORG + 4, ORG + 2, ORG) if person[i] is not None)
     follow = ""
     if viewer is not None and viewer_id != pid:
-        action = "unfollow" if person[L_COUNTS + 3] else "follow"
-        follow = (
-            f'<form method="post" action="/{action}/{E(person[U["username"]])}/">'
-            f"<button>{action.title()}</button></form>"
-        )
+        action = "unfollow" if person[COUNT + 3] else "follow"
+        follow = f'<form method="post" action="/{action}/{E(person[1])}/"><button>{action.title()}</button></form>'
+    seen = f'<time datetime="{person[4].isoformat()}">{person[4]:%Y-%m-%d}</time>' if person[4] else "never"
     body = (
-        f'<img src="/avatar/{pid}.svg" alt="" width="128" height="128"><h1>{E(person[U["username"]])}</h1>'
-        f"<p>{E(person[U['full_name']])}</p><p>{E(person[U['about_me']])}</p><p>{org}</p>"
-        f"<p>{person[L_COUNTS + 1]} followers · {person[L_COUNTS + 2]} following · {person[L_COUNTS]} posts</p>"
-        f"{follow}<h2>Posts</h2>{html_posts(page)}"
+        f'<img src="/avatar/{pid}.svg" alt="" width="128" height="128"><h1>{E(person[1])}</h1>'
+        f"<p>{E(person[2])}</p><p>{E(person[3])}</p><p>{org}</p><p>Last seen: {seen}</p>"
+        f'<p><strong class="follower-count">{person[COUNT + 1]}</strong> followers · '
+        f'<strong class="following-count">{person[COUNT + 2]}</strong> following · {post_count} posts</p>'
+        f"{follow}<h2>Posts</h2>{html_posts(page, author=(pid, person[1]))}"
     )
-    return html_document(person[U["username"]], viewer, body)
+    return html_document(person[1], viewer, body)
 
 
 ROUTES = [
     (re.compile(r"^/api/posts/$"), api_posts, "json"),
     (re.compile(r"^/api/users/$"), api_users, "json"),
     (re.compile(r"^/api/users/(\d+)/$"), lambda env, params, pk: api_user(env, params, int(pk)), "json"),
+    (re.compile(r"^/api/users/(\d+)/follow/$"), lambda env, params, pk: api_follow(env, params, int(pk)), "json"),
     (re.compile(r"^/api/feed/$"), api_feed, "json"),
     (re.compile(r"^/user/([^/]+)/$"), lambda env, params, name: page_profile(env, params, parse.unquote(name)), "html"),
     (re.compile(r"^/$"), page_feed, "html"),
@@ -512,15 +519,24 @@ def application(environ, start_response):
     if view is None:
         start_response("404 Not Found", [("Content-Type", "application/json")])
         return [json_bytes({"detail": "Not found."})]
+    status = "200 OK"
     try:
         result = view(environ, params, *match.groups())
-        status = "200 OK"
+        if isinstance(result, tuple):
+            status, result = result
     except HTTPError as exc:
-        status, result = exc.status, ({"detail": exc.detail} if kind == "json" else f"<h1>{E(exc.detail)}</h1>")
+        status = exc.status
+        if kind != "json":
+            result = f"<h1>{E(str(exc.detail))}</h1>"
+        else:
+            result = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
     except psycopg.OperationalError:
         global _connection
         _connection = None  # reconnect on the next request
         raise
+    if result is None:
+        start_response(status, [("Content-Length", "0")])
+        return [b""]
     if kind == "json":
         body, content_type = json_bytes(result), "application/json"
     else:

@@ -5,13 +5,18 @@
    PostgreSQL COPY of the same rows (users, posts, follows) into the empty copy: the floor for bulk
    writes. VACUUM (ANALYZE) afterwards, untimed, so plans do not depend on when autovacuum runs.
 2. Creates an API token and a signed-in session for a seeded person who follows others (probe.py).
-3. Runs every endpoint once in-process through Django (probe.py) and through the floor (floor.py)
-   to count the SQL statements per request, compare the SQL, and EXPLAIN the posts queries.
-4. For each endpoint, starts Django and the floor, each under gunicorn with the same settings,
-   checks both answer 200, warms both up with wrk, then measures them in alternating wrk runs (one
-   server loaded at a time), reads CPU time per request and the workers' peak RSS, and stops both.
-   The JSON answers of both are compared.
-5. Writes bench/results/<name>.json, .txt and .png and prints the table.
+3. Runs every endpoint in-process through the lean floor (floor.py) to record its statements.
+4. For each cache of the Django servers (`--cache`: the embedded file cache in a private folder, and/or
+   Redis, flushed): empties the cache, runs every endpoint in-process through Django twice (probe.py
+   capture: the first request and the same again, statements counted; EXPLAIN of the posts queries),
+   then for each endpoint starts Django and the floor, each under gunicorn with the same settings and
+   the same statement counter (gunicorn_count.py), checks both answer 200 (and the same JSON bytes),
+   - read-only run: warms both up with wrk, then measures them in alternating wrk runs;
+   - mixed run: the same with driver.py (1 request in 20 a write with the viewer's token, each write
+     followed by a check read from another connection that must show it), the JSON compared again
+     after the writes, and the database put back as it was afterwards;
+   reads CPU time per request, the workers' peak RSS and their statements per request, and stops both.
+5. Writes bench/results/<name>.json, .txt and .png and prints the tables.
 """
 
 import argparse
@@ -232,13 +237,68 @@ def seed(args, env: dict, admin: psycopg.Connection, work: Path) -> dict:
     }
 
 
+# --- caches ------------------------------------------------------------------------------------------------------
+
+# The key of the "all" scope's version (core.caching) as Django's caches name it: the default KEY_FUNCTION,
+# no KEY_PREFIX, VERSION 1. Deleting it makes every cached read miss (a lost version gets a new token).
+SCOPE_ALL_KEY = ":1:scope:all"
+
+
+class Cache:
+    """One cache configuration of the Django servers: the embedded file cache or Redis."""
+
+    def __init__(self, mode: str, args, root: Path):
+        self.mode = mode
+        self.redis_url = args.redis_url
+        self.folder = root / "file"
+        self.env = (
+            {"CACHE_URL": "", "CACHE_DIR": str(self.folder)}
+            if mode == "file"
+            else {"CACHE_URL": self.redis_url, "CACHE_DIR": str(root / "unused")}
+        )
+
+    def _redis(self):
+        import redis
+
+        return redis.Redis.from_url(self.redis_url, socket_timeout=5)
+
+    def check(self) -> None:
+        if self.mode == "redis":
+            try:
+                self._redis().ping()
+            except Exception as exc:
+                raise SystemExit(f"bench: Redis at {self.redis_url} does not answer ({exc}); try --cache file") from exc
+
+    def empty(self) -> None:
+        """An empty cache: a fresh private folder, or the Redis database flushed."""
+        if self.mode == "file":
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder.mkdir(parents=True)
+        else:
+            self._redis().flushdb()
+
+    def drop_all_scope(self) -> bool:
+        """Make every read Django has cached miss (after writes that bypassed Django). True if the key was there."""
+        if self.mode == "file":
+            path = self.folder / (hashlib.md5(SCOPE_ALL_KEY.encode(), usedforsecurity=False).hexdigest() + ".djcache")
+            existed = path.exists()
+            path.unlink(missing_ok=True)
+            return existed
+        return bool(self._redis().delete(SCOPE_ALL_KEY))
+
+
 # --- servers and load ----------------------------------------------------------------------------------------
 
 
 def gunicorn_cmd(args, app: str, port: int) -> list[str]:
-    """The same gunicorn settings for Django and the floor; only the application differs."""
+    """The same gunicorn settings for Django and the floor; only the application differs.
+
+    Both load bench/gunicorn_count.py: per-request SQL statement counts under load (see that file).
+    """
     common = [
         GUNICORN,
+        "--config",
+        "bench/gunicorn_count.py",
         "--workers",
         str(args.workers),
         "--worker-class",
@@ -339,10 +399,10 @@ def backend_pids(args, application_name: str) -> list[int]:
     return [r[0] for r in rows]
 
 
-def wrk(args, port: int, path: str, headers: dict, seconds: int) -> dict:
+def wrk(args, port: int, path: str, headers: dict, seconds: int, phase: str) -> dict:
     """One wrk run: its summary line (requests, duration, bytes, errors, latency distribution)."""
     cmd = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{seconds}s", "--timeout", "10s"]
-    cmd += ["-s", WRK_SCRIPT]
+    cmd += ["-s", WRK_SCRIPT, "-H", f"X-Bench-Phase: {phase}"]
     for key, value in headers.items():
         cmd += ["-H", f"{key}: {value}"]
     cmd.append(f"http://127.0.0.1:{port}{path}")
@@ -354,7 +414,7 @@ def wrk(args, port: int, path: str, headers: dict, seconds: int) -> dict:
 
 
 def merged_percentile(slices: list[dict], p: float) -> float:
-    """The p-th percentile (microseconds) of the requests of several wrk runs taken together.
+    """The p-th percentile (microseconds) of the requests of several runs taken together.
 
     Each run gives its latency distribution as (percentile, value) points; the merged distribution
     function is the request-weighted mean of theirs, each interpolated linearly between its points.
@@ -388,13 +448,16 @@ def merged_percentile(slices: list[dict], p: float) -> float:
     return values[-1]
 
 
+MIXED_SUMS = ("reads", "writes", "write_errors", "checks", "check_errors", "unchecked", "stale")
+
+
 def summarize(slices: list[dict]) -> dict:
-    """req/s, latency percentiles and errors of the measured slices of one server."""
+    """req/s, latency percentiles and errors of the measured slices of one server (wrk's or the driver's)."""
     requests = sum(s["requests"] for s in slices)
     seconds = sum(s["duration_us"] for s in slices) / 1e6
     errors = {key: sum(s["errors"][key] for s in slices) for key in slices[0]["errors"]}
     mean = sum(s["latency_us"]["mean"] * s["requests"] for s in slices) / max(requests, 1)
-    return {
+    out = {
         "rps": round(requests / seconds, 1),
         "requests": requests,
         "seconds": round(seconds, 2),
@@ -410,62 +473,205 @@ def summarize(slices: list[dict]) -> dict:
             [round(s["latency_us"]["p50"] / 1000, 1), round(s["latency_us"]["p99"] / 1000, 1)] for s in slices
         ],
     }
+    if "mixed" in slices[0]:
+        mixed = {key: sum(s["mixed"][key] for s in slices) for key in MIXED_SUMS}
+        mixed["writes_by_kind"] = {
+            kind: sum(s["mixed"]["writes_by_kind"][kind] for s in slices)
+            for kind in slices[0]["mixed"]["writes_by_kind"]
+        }
+        mixed["stale_examples"] = [e for s in slices for e in s["mixed"]["stale_examples"]][:5]
+        weights = [(s["mixed"]["writes"], s["mixed"]["write_p50_us"], s["mixed"]["write_p99_us"]) for s in slices]
+        total = sum(w for w, _, _ in weights) or 1
+        mixed["write_p50_ms_approx"] = round(sum(w * p50 for w, p50, _ in weights) / total / 1000, 2)
+        mixed["write_p99_ms_max"] = round(max(p99 for _, _, p99 in weights) / 1000, 2)
+        out["mixed"] = mixed
+    return out
 
 
 APPS = ("django", "floor")
+KINDS = ("read", "mixed")
 
 
-def measure_pair(args, endpoint: dict, people: dict, env: dict, db_url: str, logs: Path) -> dict:
-    """Django and the floor on one endpoint, each under its own gunicorn (both up, one loaded at a time).
+def snapshot_state(conn, people: dict) -> dict:
+    """What the mixed run's writes change, as it is before them (restore_state puts it back)."""
+    viewer, followed = people["viewer_id"], people["detail_user_id"]
+    follow = conn.execute(
+        "SELECT id, follower_id, followed_id, created_at FROM accounts_follow "
+        "WHERE follower_id = %s AND followed_id = %s",
+        (viewer, followed),
+    ).fetchone()
+    return {
+        "max_post_id": conn.execute("SELECT coalesce(max(id), 0) FROM posts_post").fetchone()[0],
+        "follow": follow,
+        "about_me": conn.execute("SELECT about_me FROM accounts_user WHERE id = %s", (viewer,)).fetchone()[0],
+    }
 
-    Each must answer 200, is warmed up, then measured in `args.slices` runs that alternate between
-    the two (D F, F D, D F, ...), so that a change of load on the machine during the measurement
-    weighs on both alike. The CPU time of the workers and of their PostgreSQL backends is read
-    around each run; the workers' peak RSS at the end.
+
+def restore_state(conn, people: dict, snapshot: dict) -> int:
+    """The database as before the writes (their posts deleted, the follow and about_me put back); posts deleted."""
+    viewer, followed = people["viewer_id"], people["detail_user_id"]
+    deleted = conn.execute("DELETE FROM posts_post WHERE id > %s", (snapshot["max_post_id"],)).rowcount
+    conn.execute("DELETE FROM accounts_follow WHERE follower_id = %s AND followed_id = %s", (viewer, followed))
+    if snapshot["follow"]:
+        conn.execute(
+            "INSERT INTO accounts_follow (id, follower_id, followed_id, created_at) VALUES (%s, %s, %s, %s)",
+            snapshot["follow"],
+        )
+    conn.execute("UPDATE accounts_user SET about_me = %s WHERE id = %s", (snapshot["about_me"], viewer))
+    # Keep the tables all-visible (index-only counts) and their statistics as after seeding.
+    conn.execute("VACUUM (ANALYZE) posts_post, accounts_follow, accounts_user")
+    return deleted
+
+
+def read_counts(folder: Path) -> dict[str, dict[int, int]]:
+    """The statement histograms the workers of one server wrote at their exit, added up."""
+    merged: dict[str, dict[int, int]] = {}
+    for path in folder.glob("*.json"):
+        for key, histogram in json.loads(path.read_text()).items():
+            into = merged.setdefault(key, {})
+            for n, c in histogram.items():
+                into[int(n)] = into.get(int(n), 0) + c
+    return merged
+
+
+def count_summary(histograms: dict, keys) -> dict | None:
+    """max and mean statements per request over the histograms named by `keys` (None if no request)."""
+    total: dict[int, int] = {}
+    for key in keys:
+        for n, c in histograms.get(key, {}).items():
+            total[n] = total.get(n, 0) + c
+    requests = sum(total.values())
+    if not requests:
+        return None
+    return {
+        "requests": requests,
+        "max": max(total),
+        "mean": round(sum(n * c for n, c in total.items()) / requests, 2),
+        "histogram": {str(n): total[n] for n in sorted(total)},
+    }
+
+
+def compare_pair(args, endpoint, path, headers) -> dict | None:
+    """The two servers' JSON answers of an API endpoint now (None for the HTML pages)."""
+    if not endpoint["kind"].startswith("api"):
+        return None
+    bodies = {}
+    for app, port in (("django", args.django_port), ("floor", args.floor_port)):
+        status, body = http_get(port, path, headers)
+        if status != 200:
+            return {"equal": False, "difference": f"{app} answered {status}"}
+        bodies[app] = body.decode("utf-8", "replace")
+    return compare_json(bodies["django"], bodies["floor"], args.django_port, args.floor_port)
+
+
+def measure_pair(args, endpoint, people, envs, db_url, logs, cache: Cache, work: Path, write_check: bool) -> dict:
+    """Django and the floor on one endpoint with one cache: the read-only run, then the mixed run.
+
+    Both servers run under their own gunicorn (both up, one loaded at a time). Each must answer 200, and an
+    API endpoint's JSON must be the same bytes. The read-only run: a wrk warm-up of each, then `args.slices`
+    wrk runs that alternate between the two (D F, F D, ...). The mixed run: the same with driver.MixedLoad
+    (1 request in 20 a write, each checked); after each of the floor's mixed runs Django's cached reads are
+    all invalidated (the floor's writes bypass Django's invalidation), the API answers are compared again at
+    the end, and the database is put back as it was. CPU time of the workers and of their PostgreSQL
+    backends is read around each run; the workers' peak RSS and statement counts once both are stopped.
     """
+    from driver import MixedLoad, compare_write_answers
+
     path, headers = resolve(endpoint, people), auth_headers(endpoint, people)
     ports = {"django": args.django_port, "floor": args.floor_port}
-    procs, out = {}, {app: {} for app in APPS}
-    try:
-        for app in APPS:
-            app_env = {**env, "DATABASE_URL": f"{db_url}?application_name=bench-{app}"}
-            procs[app] = start_server(args, app, ports[app], app_env, logs)
-        for app in APPS:
-            status, body = wait_ready(procs[app], ports[app], path, headers)
-            out[app] = {"status": status, "body": body.decode("utf-8", "replace"), "bytes": len(body)}
-            if status != 200:
-                out[app]["error"] = f"status {status}"
-        if any("error" in out[app] for app in APPS):
-            return out
-        for app in APPS:
-            wrk(args, ports[app], path, headers, args.warmup)
-        slice_seconds = max(1, round(args.duration / args.slices))
+    tag = f"{cache.mode}-{endpoint['name']}"
+    count_dirs = {app: work / "counts" / f"{tag}-{app}" for app in APPS}
+    procs, loads, snapshot = {}, {}, None
+    out = {"first": {app: {} for app in APPS}, "read": None, "mixed": None, "rss": {}}
+    slice_seconds = max(1, round(args.duration / args.slices))
+
+    def alternate(measure):
+        """`measure(app)` in alternating order; the CPU time of each server's workers and backends around it."""
         slices = {app: [] for app in APPS}
         cpu = {app: [0.0, 0.0] for app in APPS}
         for index in range(args.slices):
             for app in APPS if index % 2 == 0 else APPS[::-1]:
                 workers, backends = worker_pids(procs[app]), backend_pids(args, f"bench-{app}")
                 before = cpu_seconds(workers), cpu_seconds(backends)
-                slices[app].append(wrk(args, ports[app], path, headers, slice_seconds))
+                slices[app].append(measure(app))
                 after = cpu_seconds(workers), cpu_seconds(backends)
                 cpu[app][0] += after[0] - before[0]
                 cpu[app][1] += after[1] - before[1]
+        result = {}
         for app in APPS:
-            out[app].update(summarize(slices[app]))
-            requests = max(out[app]["requests"], 1)
-            out[app]["cpu_ms_per_request"] = {
+            result[app] = summarize(slices[app])
+            requests = max(result[app]["requests"], 1)
+            result[app]["cpu_ms_per_request"] = {
                 "workers": round(cpu[app][0] / requests * 1000, 3),
                 "postgres": round(cpu[app][1] / requests * 1000, 3),
             }
-            out[app]["rss"] = worker_rss(procs[app])
-        return out
-    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        return result
+
+    try:
         for app in APPS:
-            out[app].setdefault("error", str(exc))
+            shutil.rmtree(count_dirs[app], ignore_errors=True)
+            count_dirs[app].mkdir(parents=True)
+            app_env = {
+                **envs[app],
+                "DATABASE_URL": f"{db_url}?application_name=bench-{app}",
+                "BENCH_COUNT_DIR": str(count_dirs[app]),
+            }
+            procs[app] = start_server(args, app, ports[app], app_env, logs)
+        for app in APPS:
+            status, body = wait_ready(procs[app], ports[app], path, headers)
+            out["first"][app] = {"status": status, "bytes": len(body)}
+            if status != 200:
+                out["error"] = f"{app}: status {status}"
+        if "error" in out:
+            return out
+        out["json_first"] = compare_pair(args, endpoint, path, headers)
+
+        if "read" in args.kinds:
+            for app in APPS:
+                wrk(args, ports[app], path, headers, args.warmup, "warm")
+            out["read"] = alternate(lambda app: wrk(args, ports[app], path, headers, slice_seconds, "read"))
+
+        if "mixed" in args.kinds:
+            with pg(args.pg_url, args.db) as conn:
+                snapshot = snapshot_state(conn, people)
+            if write_check:
+
+                def normalize(app, text):
+                    return text.replace(f"127.0.0.1:{ports[app]}", "HOST")
+
+                out["write_answers"] = compare_write_answers(ports, people, db_url, normalize)
+                cache.drop_all_scope()
+            for app in APPS:
+                loads[app] = MixedLoad(ports[app], endpoint, path, headers, people, db_url, f"{tag}-{app}")
+            for app in APPS:
+                loads[app].run(args.warmup, args.connections, phase="warm")
+                if app == "floor":
+                    cache.drop_all_scope()
+
+            def mixed_slice(app):
+                result = loads[app].run(slice_seconds, args.connections)
+                if app == "floor":
+                    cache.drop_all_scope()  # the floor wrote behind Django's back
+                return result
+
+            out["mixed"] = alternate(mixed_slice)
+            out["json_after_mixed"] = compare_pair(args, endpoint, path, headers)
+        for app in APPS:
+            out["rss"][app] = worker_rss(procs[app])
+        return out
+    except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+        out["error"] = f"{type(exc).__name__}: {exc}"
         return out
     finally:
         for proc in procs.values():
             stop(proc)
+        for load in loads.values():
+            load.close()
+        if snapshot is not None:
+            with pg(args.pg_url, args.db) as conn:
+                out["mixed_posts_deleted"] = restore_state(conn, people, snapshot)
+            cache.drop_all_scope()  # the database changed behind Django's back
+        out["counts"] = {app: read_counts(count_dirs[app]) for app in APPS}
 
 
 # --- correctness checks ------------------------------------------------------------------------------------
@@ -500,7 +706,7 @@ def compare_json(django_body: str, floor_body: str, django_port: int, floor_port
     except ValueError as exc:
         return {"equal": False, "difference": f"not JSON: {exc}"}
     if ja == jb:
-        return {"equal": True, "identical_bytes": False}
+        return {"equal": False, "identical_bytes": False, "difference": "same JSON values, different bytes"}
     return {"equal": False, "difference": first_difference(ja, jb)}
 
 
@@ -566,6 +772,7 @@ def versions(admin) -> dict:
         "djangorestframework": pkg("djangorestframework"),
         "gunicorn": pkg("gunicorn"),
         "psycopg": pkg("psycopg"),
+        "redis": pkg("redis"),
         "postgresql": admin.execute("SHOW server_version").fetchone()[0],
         "wrk": " ".join(wrk_version.split()[:2]),
         "cpus": os.cpu_count(),
@@ -599,55 +806,114 @@ def background_cpu(seconds: float = 3.0) -> float:
     return round(100 * (1 - (idle1 - idle0) / max(total1 - total0, 1)), 1)
 
 
+RUN_TITLES = {"read": "read-only", "mixed": "mixed (1 in 20 a write)"}
+CACHE_TITLES = {"file": "file cache (embedded default)", "redis": "Redis cache"}
+
+
+def sql_text(summary: dict | None) -> str:
+    return "-" if not summary else f"{summary['max']}/{summary['mean']:.2f}"
+
+
 def render_text(results: dict) -> str:
     cfg = results["config"]
     lines = [
         f"Microblog benchmark ({results['mode']}) {results['finished_at']} - total {results['total_s']:.0f} s",
         f"{cfg['users']:,} users x {cfg['posts_per_user']} posts x {cfg['follows_per_user']} follows; "
-        f"gunicorn {cfg['workers']} sync workers; wrk -t{cfg['threads']} -c{cfg['connections']} "
-        f"{cfg['warmup']} s warm-up + {cfg['duration']} s ({cfg['slices']} alternating runs) per endpoint and server; "
+        f"gunicorn {cfg['workers']} sync workers; {cfg['connections']} connections (read-only: wrk -t{cfg['threads']}; "
+        f"mixed: bench/driver.py); {cfg['warmup']} s warm-up + {cfg['duration']} s ({cfg['slices']} alternating runs) "
+        f"per endpoint, server and run; caches: {', '.join(cfg['caches'])}; "
         f"{results['versions']['cpus']} CPUs ({results['versions']['cpu']})",
+        "Floor: bench/floor.py, the lean uncached minimum (psycopg 3, no framework).",
         "",
     ]
     header = (
-        f"{'endpoint':<36} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'p99/50':>6} {'floor':>7} {'ratio':>6} "
-        f"{'target':>6} {'':>4} {'SQL/req':>8} {'floor':>5} {'max':>3} {'':>4} {'RSS MB':>11}"
+        f"{'endpoint':<34} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'p99/50':>6} {'floor':>7} {'ratio':>6} "
+        f"{'target':>6} {'':>4} {'SQL max/mean':>12} {'floor':>9} {'max':>3} {'':>4} {'RSS MB':>8}"
     )
-    lines += [header, "-" * len(header)]
-    for ep in results["endpoints"]:
-        dj, fl, q, t = ep["django"], ep["floor"], ep["queries"], ep["targets"]
-        sql_text = f"{q['django_wire']} ({q['django_orm']}+{q['django_wire'] - q['django_orm']})"
-        rss = f"{fmt(dj.get('rss', {}).get('max_mb'), '.0f')}/{fmt(fl.get('rss', {}).get('max_mb'), '.0f')}"
-        lines.append(
-            f"{ep['label']:<36} {fmt(dj.get('rps')):>7} {fmt(dj.get('p50_ms'), '.1f'):>7} "
-            f"{fmt(dj.get('p99_ms'), '.1f'):>7} {fmt(t['p99']['value'], '.1f'):>6} {fmt(fl.get('rps')):>7} "
-            f"{fmt(ep['ratio'], '.2f'):>6} {'>=' + format(t['ratio']['min'], '.2f'):>6} "
-            f"{'ok' if t['ratio']['pass'] else 'FAIL':>4} {sql_text:>8} {q['floor']:>5} {t['queries']['max']:>3} "
-            f"{'ok' if t['queries']['pass'] else 'FAIL':>4} {rss:>11}"
-        )
+    for run in results["runs"]:
+        mixed = run["kind"] == "mixed"
+        title = f"== {RUN_TITLES[run['kind']]}, {CACHE_TITLES[run['cache']]} "
+        extra = f" {'writes':>6} {'stale':>5}" if mixed else ""
+        lines += [
+            title + "=" * max(0, len(header) + len(extra) - len(title)),
+            header + extra,
+            "-" * (len(header) + len(extra)),
+        ]
+        for ep in run["endpoints"]:
+            dj, fl, t = ep["django"], ep["floor"], ep["targets"]
+            if "error" in ep:
+                lines.append(f"{ep['label']:<34} ERROR {ep['error']}")
+                continue
+            rss = f"{fmt(ep['rss'].get('django'), '.0f')}/{fmt(ep['rss'].get('floor'), '.0f')}"
+            row = (
+                f"{ep['label']:<34} {fmt(dj.get('rps')):>7} {fmt(dj.get('p50_ms'), '.1f'):>7} "
+                f"{fmt(dj.get('p99_ms'), '.1f'):>7} {fmt(t['p99']['value'], '.1f'):>6} {fmt(fl.get('rps')):>7} "
+                f"{fmt(ep['ratio'], '.2f'):>6} {'>=' + format(t['ratio']['min'], '.2f'):>6} "
+                f"{'ok' if t['ratio']['pass'] else 'FAIL':>4} {sql_text(ep['statements']['django']):>12} "
+                f"{sql_text(ep['statements']['floor']):>9} {t['queries']['max']:>3} "
+                f"{'ok' if t['queries']['pass'] else 'FAIL':>4} {rss:>8}"
+            )
+            if mixed:
+                m = dj.get("mixed", {})
+                row += f" {fmt(m.get('writes')):>6} {fmt(m.get('stale')):>5}"
+            lines.append(row)
+        lines.append("")
     lines += [
+        "req/s, p50, p99: Django (read-only: wrk; mixed: the Python driver, all requests, writes included);",
+        "floor: the floor's req/s under the same load; ratio = Django req/s / floor req/s.",
+        "SQL max/mean: statements per read request that reached PostgreSQL, counted in the workers under load",
+        "(a cache hit may need none): Django's max/mean, then the floor's. max: the bound on Django's max.",
+        "writes/stale (mixed): writes Django made in the measured runs, and check reads that did not show the",
+        "write just before them (target 0). RSS MB: peak RSS (VmHWM) of the largest worker, Django/floor.",
         "",
-        "req/s, p50, p99: Django under wrk; floor: bench/floor.py under the same gunicorn settings;",
-        "ratio = Django req/s / floor req/s.",
-        "SQL/req: statements Django sent per request, counted at the driver (ORM queries + connection health checks);",
-        "floor: statements the floor sent. RSS MB: peak RSS (VmHWM) of the largest worker, Django/floor.",
-        "",
-        "CPU per request (ms, measured run): gunicorn workers and PostgreSQL backends, Django vs floor:",
+        "Ratios to the floor (targets: API >= 0.50, pages >= 0.35):",
     ]
-    for ep in results["endpoints"]:
-        dj = ep["django"].get("cpu_ms_per_request") or {}
-        fl = ep["floor"].get("cpu_ms_per_request") or {}
-        lines.append(
-            f"  {ep['label']:<36} workers {fmt(dj.get('workers'), '.2f'):>6} vs {fmt(fl.get('workers'), '.2f'):>5}"
-            f"   postgres {fmt(dj.get('postgres'), '.2f'):>5} vs {fmt(fl.get('postgres'), '.2f'):>5}"
-        )
-    lines += ["", "Latency (p99 <= 3 x p50 at 8 connections, Django):"]
-    for ep in results["endpoints"]:
-        t = ep["targets"]["p99"]
-        lines.append(
-            f"  {ep['label']:<36} p99/p50 = {fmt(t['value'], '.2f')}  {'ok' if t['pass'] else 'FAIL'}"
-            f"   (floor: {fmt(ep['floor_p99_over_p50'], '.2f')})"
-        )
+    columns = [(run["cache"], run["kind"]) for run in results["runs"]]
+    lines.append(f"  {'endpoint':<34}" + "".join(f" {c + ' ' + k:>12}" for c, k in columns))
+    by_run = {(run["cache"], run["kind"]): {ep["name"]: ep for ep in run["endpoints"]} for run in results["runs"]}
+    for endpoint in results["endpoint_list"]:
+        cells = []
+        for key in columns:
+            ep = by_run[key].get(endpoint["name"])
+            cells.append(f"{fmt(ep and ep.get('ratio'), '.2f'):>12}")
+        lines.append(f"  {endpoint['label']:<34}" + " ".join(["", *cells]))
+    lines += ["", "Mixed runs: writes, check reads and stale reads (Django / floor), write latency (Django):"]
+    for run in results["runs"]:
+        if run["kind"] != "mixed":
+            continue
+        for ep in run["endpoints"]:
+            dm, fm = ep["django"].get("mixed") or {}, ep["floor"].get("mixed") or {}
+            wc = ep["statements"].get("django_writes")
+            lines.append(
+                f"  {run['cache']:<5} {ep['label']:<34} writes {fmt(dm.get('writes')):>4}/{fmt(fm.get('writes')):<4} "
+                f"checks {fmt(dm.get('checks')):>4}/{fmt(fm.get('checks')):<4} stale {fmt(dm.get('stale'))}/"
+                f"{fmt(fm.get('stale'))}  write errors {fmt(dm.get('write_errors'))}/{fmt(fm.get('write_errors'))}  "
+                f"write p50 ~{fmt(dm.get('write_p50_ms_approx'), '.1f')} ms  SQL/write {sql_text(wc)} "
+                f"(floor {sql_text(ep['statements'].get('floor_writes'))})"
+            )
+            for example in dm.get("stale_examples", []) + fm.get("stale_examples", []):
+                lines.append(f"      stale: {example}")
+    lines += ["", "CPU per request (ms, measured runs): gunicorn workers and PostgreSQL backends, Django vs floor:"]
+    for run in results["runs"]:
+        for ep in run["endpoints"]:
+            dj = ep["django"].get("cpu_ms_per_request") or {}
+            fl = ep["floor"].get("cpu_ms_per_request") or {}
+            lines.append(
+                f"  {run['cache']:<5} {run['kind']:<5} {ep['label']:<34} workers {fmt(dj.get('workers'), '.2f'):>6} vs "
+                f"{fmt(fl.get('workers'), '.2f'):>5}   postgres {fmt(dj.get('postgres'), '.2f'):>5} vs "
+                f"{fmt(fl.get('postgres'), '.2f'):>5}"
+            )
+    lines += ["", "Statements per request in-process (probe.py capture: first request / again), Django vs floor:"]
+    for cache, capture in results["capture"].items():
+        for endpoint in results["endpoint_list"]:
+            cap = capture.get(endpoint["name"])
+            if not cap:
+                continue
+            floor_statements = len(results["floor_capture"][endpoint["name"]]["statements"])
+            lines.append(
+                f"  {cache:<5} {endpoint['label']:<34} Django {cap['cold']['wire_statements']} / "
+                f"{cap['warm']['wire_statements']}   floor {floor_statements}"
+            )
     s = results.get("seeding")
     lines += ["", "Seeding (bulk writes):"]
     if s:
@@ -663,8 +929,8 @@ def render_text(results: dict) -> str:
         lines.append("  skipped (--reuse-db)")
     lines += [
         "",
-        "EXPLAIN (ANALYZE, BUFFERS) of the posts queries: an index used, no Seq Scan on posts_post, and no",
-        "full index scan (no index condition, half the table or more read):",
+        "EXPLAIN (ANALYZE, BUFFERS) of Django's posts queries (a cache miss): an index used, no Seq Scan on",
+        "posts_post, and no full index scan (no index condition, half the table or more read):",
     ]
     for name, what in EXPLAIN.items():
         for item in results["explain"].get(name, []):
@@ -687,16 +953,29 @@ def render_text(results: dict) -> str:
             "  * the exact count of every post (the unfiltered list's COUNT): PostgreSQL keeps no row count, so",
             "    every plan reads every entry; an index-only scan is the cheapest one (README, Performance).",
         ]
-    lines += ["", "Fairness checks:"]
-    for ep in results["endpoints"]:
-        same = "same SQL as Django" if ep["sql_same"] else "SQL DIFFERS from Django's"
-        if ep["json"] is None:
-            answer = "(HTML: same rows, not compared)"
-        elif ep["json"].get("equal"):
-            answer = "JSON equal" + (" (identical bytes)" if ep["json"].get("identical_bytes") else "")
-        else:
-            answer = f"JSON DIFFERS: {ep['json'].get('difference')}"
-        lines.append(f"  {ep['label']:<36} floor: {same}; {answer}")
+    lines += [
+        "",
+        "Fairness checks (API answers: Django's and the floor's JSON, hosts named alike, must be the same bytes):",
+    ]
+    for run in results["runs"]:
+        for ep in run["endpoints"]:
+            checks = []
+            for key, label in (("json_first", "first answer"), ("json_after_mixed", "after the writes")):
+                check = ep.get(key)
+                if key == "json_after_mixed" and run["kind"] != "mixed":
+                    continue
+                if check is None:
+                    checks.append(f"{label}: HTML, same rows, not compared")
+                elif check.get("equal"):
+                    checks.append(f"{label}: identical bytes")
+                else:
+                    checks.append(f"{label}: DIFFERS ({check.get('difference')})")
+            lines.append(f"  {run['cache']:<5} {run['kind']:<5} {ep['label']:<34} " + "; ".join(checks))
+    for cache, answers in results.get("write_answers", {}).items():
+        shown = ", ".join(
+            f"{what} {'identical' if answers[what]['equal'] else 'DIFFERS'}" for what in ("post", "follow", "about")
+        )
+        lines.append(f"  {cache:<5} write answers (post: id and time aside; follow; about_me edit): {shown}")
     code = results.get("code", {})
     lines += [
         "",
@@ -725,130 +1004,194 @@ def render_chart(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    eps = results["endpoints"]
-    labels = [ep["label"] for ep in eps]
-    django = [ep["django"].get("rps") or 0 for ep in eps]
-    floor = [ep["floor"].get("rps") or 0 for ep in eps]
-    fig, ax = plt.subplots(figsize=(11, 0.9 * len(eps) + 1.8))
-    ys = range(len(eps))
-    height = 0.38
-    ax.barh([y - height / 2 for y in ys], django, height, label="Django", color="#2b6cb0")
-    ax.barh([y + height / 2 for y in ys], floor, height, label="floor (psycopg + json)", color="#a0aec0")
-    top = max(django + floor + [1])
-    for y, value in zip(ys, django, strict=True):
-        ax.text(value, y - height / 2, f" {value:,.0f}", va="center", fontsize=8)
-    for y, value in zip(ys, floor, strict=True):
-        ax.text(value, y + height / 2, f" {value:,.0f}", va="center", fontsize=8)
-    for y, ep in zip(ys, eps, strict=True):
-        ratio = ep["ratio"]
-        ok = ep["targets"]["ratio"]["pass"]
-        text = f"{ratio:.2f}x (target {ep['targets']['ratio']['min']:.2f}) {'ok' if ok else 'FAIL'}" if ratio else "n/a"
-        ax.text(
-            max(ep["django"].get("rps") or 0, ep["floor"].get("rps") or 0) + top * 0.09,
-            y,
-            text,
-            va="center",
-            fontsize=9,
-            color="#276749" if ok else "#c53030",
-        )
-    ax.set_yticks(list(ys), labels)
-    ax.invert_yaxis()
-    ax.set_xlim(0, top * 1.45)
-    ax.set_xlabel("requests per second (higher is better)")
+    runs = results["runs"]
+    n_eps = max((len(run["endpoints"]) for run in runs), default=1)
+    fig, axes = plt.subplots(len(runs), 1, figsize=(11, (0.75 * n_eps + 1.3) * len(runs) + 0.5), squeeze=False)
     cfg = results["config"]
-    ax.set_title(
-        f"Django vs floor, req/s - {cfg['users']:,} users, {cfg['users'] * cfg['posts_per_user']:,} posts; "
-        f"{cfg['workers']} sync workers, wrk -c{cfg['connections']}, {cfg['duration']} s"
+    for ax, run in zip(axes[:, 0], runs, strict=True):
+        eps = run["endpoints"]
+        labels = [ep["label"] for ep in eps]
+        django = [ep["django"].get("rps") or 0 for ep in eps]
+        floor = [ep["floor"].get("rps") or 0 for ep in eps]
+        ys = range(len(eps))
+        height = 0.38
+        ax.barh([y - height / 2 for y in ys], django, height, label="Django", color="#2b6cb0")
+        ax.barh([y + height / 2 for y in ys], floor, height, label="lean floor (psycopg + json)", color="#a0aec0")
+        top = max(django + floor + [1])
+        for y, value in zip(ys, django, strict=True):
+            ax.text(value, y - height / 2, f" {value:,.0f}", va="center", fontsize=8)
+        for y, value in zip(ys, floor, strict=True):
+            ax.text(value, y + height / 2, f" {value:,.0f}", va="center", fontsize=8)
+        for y, ep in zip(ys, eps, strict=True):
+            ratio = ep["ratio"]
+            ok = ep["targets"]["ratio"]["pass"]
+            text = (
+                f"{ratio:.2f}x (target {ep['targets']['ratio']['min']:.2f}) {'ok' if ok else 'FAIL'}"
+                if ratio
+                else "n/a"
+            )
+            if run["kind"] == "mixed" and ep["django"].get("mixed"):
+                text += f", stale {ep['django']['mixed']['stale']}"
+            ax.text(
+                max(ep["django"].get("rps") or 0, ep["floor"].get("rps") or 0) + top * 0.09,
+                y,
+                text,
+                va="center",
+                fontsize=9,
+                color="#276749" if ok else "#c53030",
+            )
+        ax.set_yticks(list(ys), labels)
+        ax.invert_yaxis()
+        ax.set_xlim(0, top * 1.6)
+        ax.set_title(f"{RUN_TITLES[run['kind']]}, {CACHE_TITLES[run['cache']]}", fontsize=10)
+        ax.legend(loc="lower right", fontsize=8)
+        ax.grid(axis="x", alpha=0.3)
+    axes[-1, 0].set_xlabel("requests per second (higher is better)")
+    fig.suptitle(
+        f"Django vs lean floor, req/s - {cfg['users']:,} users, {cfg['users'] * cfg['posts_per_user']:,} posts; "
+        f"{cfg['workers']} sync workers, {cfg['connections']} connections, {cfg['duration']} s"
     )
-    ax.legend(loc="lower right")
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))  # room for the suptitle
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def assemble(args, selected, people, capture, floor_cap, runs, seeding, vers, env_public) -> dict:
-    endpoints, failures, passed = [], [], 0
-    explain = {}
-    for endpoint in selected:
-        name, kind = endpoint["name"], endpoint["kind"]
-        dj, fl = runs[name]["django"], runs[name]["floor"]
-        cap, fcap = capture[name], floor_cap[name]
-        ratio = dj["rps"] / fl["rps"] if dj.get("rps") and fl.get("rps") else None
-        p99 = dj["p99_ms"] / dj["p50_ms"] if dj.get("p50_ms") else None
-        fp99 = fl["p99_ms"] / fl["p50_ms"] if fl.get("p50_ms") else None
-        orm_sql = [q["sql"] for q in cap["queries"]]
-        sql_same = orm_sql == fcap["statements"]
-        json_check = None
-        if kind.startswith("api") and "body" in dj and "body" in fl:
-            json_check = compare_json(dj["body"], fl["body"], args.django_port, args.floor_port)
-        targets = {
-            "ratio": {"min": MIN_RATIO[kind], "value": ratio, "pass": ratio is not None and ratio >= MIN_RATIO[kind]},
-            "queries": {
-                "max": MAX_QUERIES[kind],
-                "value": cap["wire_statements"],
-                "pass": cap["status"] == 200 and cap["wire_statements"] <= MAX_QUERIES[kind],
-            },
-            "p99": {"max": MAX_P99_OVER_P50, "value": p99, "pass": p99 is not None and p99 <= MAX_P99_OVER_P50},
-        }
-        for key, label in (("ratio", "req/s ratio to floor"), ("queries", "queries/request"), ("p99", "p99/p50")):
-            if targets[key]["pass"]:
-                passed += 1
-            else:
-                value = targets[key]["value"]
-                shown = fmt(value, ".2f") if isinstance(value, float) else value
-                failures.append(f"{endpoint['label']}: {label} = {shown}")
-        if name in EXPLAIN:
-            explain[name] = cap.get("explain", [])
-            for item in explain[name]:
-                if item["pass"]:
-                    passed += 1
-                else:
-                    why = (
-                        "seq scan"
-                        if item["seq_scan_on_posts"]
-                        else "full index scan"
-                        if item.get("full_index_scan_on_posts")
-                        else "no index"
-                    )
-                    failures.append(f"EXPLAIN {EXPLAIN[name]} ({name}), {query_kind(item['sql'])}: {why}")
-        for side in (dj, fl):
-            side.pop("body", None)
-        endpoints.append(
-            {
-                "name": name,
-                "label": endpoint["label"],
-                "path": resolve(endpoint, people),
-                "kind": kind,
-                "auth": endpoint["auth"],
-                "django": dj,
-                "floor": fl,
-                "ratio": round(ratio, 3) if ratio else None,
-                "floor_p99_over_p50": round(fp99, 2) if fp99 else None,
-                "queries": {
-                    "django_wire": cap["wire_statements"],
-                    "django_orm": cap["orm_queries"],
-                    "floor": len(fcap["statements"]),
-                    "django_statements": cap["statements"],
-                    "floor_statements": fcap["statements"],
-                },
-                "django_inprocess_status": cap["status"],
-                "floor_inprocess_status": fcap["status"],
-                "sql_same": sql_same,
-                "json": json_check,
-                "targets": targets,
-            }
-        )
-        if not sql_same:
-            failures.append(f"{endpoint['label']}: the floor's SQL differs from Django's (comparison unfair)")
-        if json_check is not None and not json_check["equal"]:
-            failures.append(f"{endpoint['label']}: the floor's JSON differs from Django's: {json_check['difference']}")
-    if seeding:
-        if seeding["pass"]:
+def assemble(args, people, capture, floor_cap, pairs, seeding, vers, env_public) -> dict:
+    failures, passed = [], 0
+
+    def judge(ok: bool, failure: str):
+        nonlocal passed
+        if ok:
             passed += 1
         else:
-            failures.append(f"seed_db / COPY rows/s = {seeding['ratio']:.2f}")
+            failures.append(failure)
+
+    runs, write_answers = [], {}
+    for cache in args.caches:
+        for kind in args.kinds:
+            endpoints = []
+            for endpoint in ENDPOINTS:
+                pair = pairs.get((cache, endpoint["name"]))
+                if pair is None:
+                    continue
+                name, ekind, label = endpoint["name"], endpoint["kind"], endpoint["label"]
+                where = f"{cache} {kind}: {label}"
+                entry = {
+                    "name": name,
+                    "label": label,
+                    "path": resolve(endpoint, people),
+                    "kind": ekind,
+                    "auth": endpoint["auth"],
+                    "rss": {app: (pair["rss"].get(app) or {}).get("max_mb") for app in APPS},
+                    "rss_detail": pair["rss"],
+                    "first_answer": pair["first"],
+                    "json_first": pair.get("json_first"),
+                }
+                result = pair.get(kind)
+                if result is None:
+                    entry.update({"error": pair.get("error", "not measured"), "django": {}, "floor": {}, "ratio": None})
+                    entry["statements"] = {"django": None, "floor": None}
+                    entry["targets"] = {
+                        "ratio": {"min": MIN_RATIO[ekind], "value": None, "pass": False},
+                        "queries": {"max": MAX_QUERIES[ekind], "value": None, "pass": False},
+                        "p99": {"max": MAX_P99_OVER_P50, "value": None, "pass": False},
+                    }
+                    failures.append(f"{where}: not measured ({entry['error']})")
+                    endpoints.append(entry)
+                    continue
+                dj, fl = result["django"], result["floor"]
+                ratio = dj["rps"] / fl["rps"] if dj.get("rps") and fl.get("rps") else None
+                p99 = dj["p99_ms"] / dj["p50_ms"] if dj.get("p50_ms") else None
+                fp99 = fl["p99_ms"] / fl["p50_ms"] if fl.get("p50_ms") else None
+                counts = pair["counts"]
+                statements = {
+                    "django": count_summary(counts["django"], [f"{kind}:read"]),
+                    "floor": count_summary(counts["floor"], [f"{kind}:read"]),
+                }
+                if kind == "mixed":
+                    statements["django_writes"] = count_summary(counts["django"], ["mixed:write"])
+                    statements["floor_writes"] = count_summary(counts["floor"], ["mixed:write"])
+                django_max = statements["django"]["max"] if statements["django"] else None
+                targets = {
+                    "ratio": {
+                        "min": MIN_RATIO[ekind],
+                        "value": ratio,
+                        "pass": ratio is not None and ratio >= MIN_RATIO[ekind],
+                    },
+                    "queries": {
+                        "max": MAX_QUERIES[ekind],
+                        "value": django_max,
+                        "mean": statements["django"]["mean"] if statements["django"] else None,
+                        "pass": django_max is not None and django_max <= MAX_QUERIES[ekind],
+                    },
+                    "p99": {"max": MAX_P99_OVER_P50, "value": p99, "pass": p99 is not None and p99 <= MAX_P99_OVER_P50},
+                }
+                judge(targets["ratio"]["pass"], f"{where}: req/s ratio to floor = {fmt(ratio, '.2f')}")
+                judge(targets["queries"]["pass"], f"{where}: statements per read request, max = {django_max}")
+                judge(targets["p99"]["pass"], f"{where}: p99/p50 = {fmt(p99, '.2f')}")
+                errors = sum(dj.get("errors", {}).values())
+                if errors and kind == "read":
+                    failures.append(f"{where}: {errors} Django requests failed")
+                if entry["json_first"] is not None:
+                    judge(
+                        entry["json_first"].get("equal"),
+                        f"{where}: JSON differs from the floor's: {entry['json_first'].get('difference')}",
+                    )
+                if kind == "mixed":
+                    entry["json_after_mixed"] = pair.get("json_after_mixed")
+                    if entry["json_after_mixed"] is not None:
+                        judge(
+                            entry["json_after_mixed"].get("equal"),
+                            f"{where}: after the writes, JSON differs from the floor's: "
+                            f"{entry['json_after_mixed'].get('difference')}",
+                        )
+                    stale = dj["mixed"]["stale"]
+                    targets["stale"] = {"max": 0, "value": stale, "pass": stale == 0}
+                    judge(stale == 0, f"{where}: {stale} stale reads ({'; '.join(dj['mixed']['stale_examples'][:2])})")
+                    write_errors = dj["mixed"]["write_errors"] + dj["mixed"]["check_errors"]
+                    if write_errors:
+                        failures.append(f"{where}: {write_errors} writes or check reads failed")
+                    if fl["mixed"]["stale"] or fl["mixed"]["write_errors"]:
+                        failures.append(f"{where}: the floor had stale reads or failed writes (harness problem)")
+                    entry["mixed_posts_deleted"] = pair.get("mixed_posts_deleted")
+                    if "write_answers" in pair:
+                        write_answers[cache] = pair["write_answers"]
+                entry.update(
+                    {
+                        "django": dj,
+                        "floor": fl,
+                        "ratio": round(ratio, 3) if ratio else None,
+                        "floor_p99_over_p50": round(fp99, 2) if fp99 else None,
+                        "statements": statements,
+                        "targets": targets,
+                    }
+                )
+                endpoints.append(entry)
+            runs.append({"cache": cache, "kind": kind, "endpoints": endpoints})
+    for cache, answers in write_answers.items():
+        for what in ("post", "follow", "about"):
+            judge(answers[what]["equal"], f"{cache}: the {what} write's answer differs from the floor's")
+    explain = {}
+    first_capture = capture[args.caches[0]] if capture else {}
+    for name in EXPLAIN:
+        if name not in first_capture:
+            continue
+        explain[name] = first_capture[name].get("explain", [])
+        for item in explain[name]:
+            why = (
+                "seq scan"
+                if item["seq_scan_on_posts"]
+                else "full index scan"
+                if item.get("full_index_scan_on_posts")
+                else "no index"
+            )
+            judge(item["pass"], f"EXPLAIN {EXPLAIN[name]} ({name}), {query_kind(item['sql'])}: {why}")
+    if seeding:
+        judge(seeding["pass"], f"seed_db / COPY rows/s = {seeding['ratio']:.2f}")
     public_people = {k: v for k, v in people.items() if k not in ("token", "session_key")}
+    for cap in capture.values():
+        for entry in cap.values():
+            entry.pop("explain", None)
     return {
         "mode": args.mode,
         "config": {
@@ -862,13 +1205,25 @@ def assemble(args, selected, people, capture, floor_cap, runs, seeding, vers, en
             "threads": args.threads,
             "workers": args.workers,
             "db": args.db,
+            "caches": args.caches,
+            "kinds": args.kinds,
+            "redis_url": args.redis_url if "redis" in args.caches else None,
+            "write_every": 20,
             "gunicorn": " ".join(gunicorn_cmd(args, "django", args.django_port)[1:]),
             "environment": env_public,
         },
         "people": public_people,
         "versions": vers,
         "seeding": seeding,
-        "endpoints": endpoints,
+        "endpoint_list": [
+            {"name": e["name"], "label": e["label"]}
+            for e in ENDPOINTS
+            if any((c, e["name"]) in pairs for c in args.caches)
+        ],
+        "runs": runs,
+        "write_answers": write_answers,
+        "capture": capture,
+        "floor_capture": floor_cap,
         "explain": explain,
         "summary": {"passed": passed, "failed": len(failures), "failures": failures},
     }
@@ -880,20 +1235,38 @@ def assemble(args, selected, people, capture, floor_cap, runs, seeding, vers, en
 def parse_args():
     parser = argparse.ArgumentParser(
         prog="bench/run",
-        description="Benchmark the project against a minimal floor (see bench/README.md).",
+        description="Benchmark the project against the lean floor (see bench/README.md).",
     )
     parser.add_argument("--quick", action="store_true", help="Smoke mode: --users 500 --duration 5 --warmup 2.")
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--posts-per-user", type=int, default=100)
     parser.add_argument("--follows-per-user", type=int, default=50)
-    parser.add_argument("--duration", type=int, default=20, help="Measured seconds per endpoint and server.")
-    parser.add_argument("--warmup", type=int, default=5, help="Warm-up seconds of each server, per endpoint.")
+    parser.add_argument("--duration", type=int, default=20, help="Measured seconds per endpoint, server and run.")
+    parser.add_argument("--warmup", type=int, default=5, help="Warm-up seconds of each server, per endpoint and run.")
     parser.add_argument(
         "--slices", type=int, default=4, help="Measured runs per server and endpoint, alternating with the other."
     )
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads.")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (read-only runs).")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (both servers).")
+    parser.add_argument(
+        "--cache",
+        choices=("file", "redis", "both"),
+        default="both",
+        help="Django's cache: the embedded file cache (a private CACHE_DIR), Redis (--redis-url, flushed first), "
+        "or both one after the other (default).",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default="redis://127.0.0.1:6379/13",
+        help="CACHE_URL of the Redis runs (its database is flushed).",
+    )
+    parser.add_argument(
+        "--kind",
+        choices=("read", "mixed", "both"),
+        default="both",
+        help="read-only runs (wrk), mixed runs (1 request in 20 a write, bench/driver.py), or both (default).",
+    )
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--db", default="microblog_bench")
     parser.add_argument("--copy-db", default="microblog_bench_copy")
@@ -918,7 +1291,12 @@ def parse_args():
         for key, value in quick.items():
             if getattr(args, key) == defaults[key]:
                 setattr(args, key, value)
+    if args.connections < 2:
+        parser.error("--connections must be at least 2 (a write's check read comes from another connection)")
+    args.caches = ["file", "redis"] if args.cache == "both" else [args.cache]
+    args.kinds = list(KINDS) if args.kind == "both" else [args.kind]
     full = (args.users, args.posts_per_user, args.follows_per_user) == (10_000, 100, 50) and not args.only
+    full = full and args.cache == "both" and args.kind == "both"
     args.mode = "full" if full and not args.quick else "quick"
     args.name = args.name or ("latest" if args.mode == "full" else "quick")
     return args
@@ -928,10 +1306,13 @@ def main():
     args = parse_args()
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGHUP, _on_signal)
+    cache_root = Path(tempfile.mkdtemp(prefix="microblog-bench-"))
+    atexit.register(shutil.rmtree, cache_root, True)  # atexit runs last-in first: after stop_all
     atexit.register(stop_all)
     if not shutil.which("wrk"):
         raise SystemExit("bench: wrk is missing (bench/run installs it: apt-get install -y wrk)")
     db_url = re.sub(r"/[^/]*$", f"/{args.db}", args.pg_url)
+    setup_cache = cache_root / "setup"
     env_public = {
         "DEBUG": "False",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -942,7 +1323,10 @@ def main():
         "SESSION_COOKIE_SECURE": "False",
         "CSRF_COOKIE_SECURE": "False",
         "THROTTLE_ANON": "1000000000/second",
-        "CACHE_URL": "locmemcache://",
+        # Seeding, collectstatic and the probes: a private file cache (never the project's var/cache).
+        # The servers: per run, the file cache in a fresh private folder, or Redis (see Cache).
+        "CACHE_URL": "",
+        "CACHE_DIR": str(setup_cache),
         "EMAIL_URL": "consolemail://",
         "TIME_ZONE": "UTC",
         "LOG_LEVEL": "WARNING",
@@ -965,79 +1349,84 @@ def main():
         cmd = [PYTHON, "bench/probe.py", "profile", args.profile, "--sort", args.profile_sort]
         raise SystemExit(subprocess.run(cmd, cwd=ROOT, env=env, timeout=900).returncode)
 
+    caches = {mode: Cache(mode, args, cache_root) for mode in args.caches}
+    for cache in caches.values():
+        cache.check()
     code_at_start, commit = code_fingerprint(), git_commit()
     admin = pg(args.pg_url, "postgres")
     vers = versions(admin)
+    selected = [e for e in ENDPOINTS if not args.only or e["name"] in args.only.split(",")]
     log(
         f"mode {args.mode}: {args.users:,} users x {args.posts_per_user} posts x {args.follows_per_user} follows; "
-        f"{len(ENDPOINTS)} endpoints x 2 servers x ({args.warmup} + {args.duration}) s"
+        f"{len(selected)} endpoints x caches {'+'.join(args.caches)} x runs {'+'.join(args.kinds)} x 2 servers "
+        f"x ({args.warmup} + {args.duration}) s"
     )
-    with tempfile.TemporaryDirectory(prefix="microblog-bench-") as tmp:
-        work = Path(tmp)
-        seeding = None
-        machine = {}
-        if args.reuse_db:
-            log(f"reusing database {args.db}")
-        else:
-            machine["background_cpu_percent_before_seeding"] = background_cpu()
-            seeding = seed(args, env, admin, work)
-            log(
-                f"seed_db {seeding['seed_db_rows_per_s']:,} rows/s, COPY {seeding['copy_rows_per_s']:,} rows/s, "
-                f"ratio {seeding['ratio']:.2f}"
-            )
-        admin.close()
-
-        log("collectstatic, token and session for the chosen person")
-        run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env, 300, "collectstatic")
-        run([PYTHON, "bench/probe.py", "auth", "--out", str(work / "people.json")], env, 120, "probe auth")
-        people = json.loads((work / "people.json").read_text())
+    work = cache_root / "work"
+    work.mkdir()
+    seeding = None
+    machine = {}
+    if args.reuse_db:
+        log(f"reusing database {args.db}")
+    else:
+        machine["background_cpu_percent_before_seeding"] = background_cpu()
+        seeding = seed(args, env, admin, work)
         log(
-            f"viewer {people['viewer_username']} (id {people['viewer_id']}, follows {people['viewer_following']}); "
-            f"profile and detail: {people['profile_username']} (id {people['detail_user_id']})"
+            f"seed_db {seeding['seed_db_rows_per_s']:,} rows/s, COPY {seeding['copy_rows_per_s']:,} rows/s, "
+            f"ratio {seeding['ratio']:.2f}"
         )
+    admin.close()
 
-        log("counting queries per request in-process (Django, floor) and EXPLAIN")
-        run(
-            [
-                PYTHON,
-                "bench/probe.py",
-                "capture",
-                "--people",
-                str(work / "people.json"),
-                "--host",
-                f"127.0.0.1:{args.django_port}",
-                "--out",
-                str(work / "capture.json"),
-            ],
-            env,
-            600,
-            "probe capture",
-        )
-        capture = json.loads((work / "capture.json").read_text())
-        floor_cap = floor_capture(people, f"127.0.0.1:{args.floor_port}", db_url)
+    log("collectstatic, token and session for the chosen person")
+    run([PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"], env, 300, "collectstatic")
+    run([PYTHON, "bench/probe.py", "auth", "--out", str(work / "people.json")], env, 120, "probe auth")
+    people = json.loads((work / "people.json").read_text())
+    log(
+        f"viewer {people['viewer_username']} (id {people['viewer_id']}, follows {people['viewer_following']}); "
+        f"profile and detail: {people['profile_username']} (id {people['detail_user_id']})"
+    )
+    floor_cap = floor_capture(people, f"127.0.0.1:{args.floor_port}", db_url)
 
     machine["background_cpu_percent_before_load"] = background_cpu()
     log(f"CPU busy while idle (other load on the machine): {machine['background_cpu_percent_before_load']} %")
-    only = set(args.only.split(",")) if args.only else None
-    runs = {}
-    for endpoint in ENDPOINTS:
-        if only and endpoint["name"] not in only:
-            continue
-        log(f"{endpoint['label']}: Django on port {args.django_port}, floor on port {args.floor_port}")
-        runs[endpoint["name"]] = pair = measure_pair(args, endpoint, people, env, db_url, logs)
-        for app in APPS:
-            result = pair[app]
-            if "error" in result:
-                log(f"  {app:<6} ERROR {result['error']} (see bench/results/logs/{app}.log)")
-            else:
-                log(
-                    f"  {app:<6} {result['rps']:,.0f} req/s (slices {result['slices_rps']}), "
-                    f"p50 {result['p50_ms']} ms, p99 {result['p99_ms']} ms, errors {sum(result['errors'].values())}, "
-                    f"peak RSS {result['rss']['max_mb']} MB"
-                )
+    capture, pairs = {}, {}
+    floor_env = {**env}
+    for mode, cache in caches.items():
+        cache.empty()
+        django_env = {**env, **cache.env}
+        log(
+            f"{CACHE_TITLES[mode]}: emptied; statements per request in-process (first request, again)"
+            + (" and EXPLAIN" if not capture else "")
+        )
+        cmd = [PYTHON, "bench/probe.py", "capture", "--people", str(work / "people.json")]
+        cmd += ["--host", f"127.0.0.1:{args.django_port}", "--out", str(work / f"capture-{mode}.json")]
+        run(cmd + (["--no-explain"] if capture else []), django_env, 600, "probe capture")
+        capture[mode] = json.loads((work / f"capture-{mode}.json").read_text())
+        envs = {"django": django_env, "floor": floor_env}
+        write_check = True
+        for endpoint in selected:
+            log(f"[{mode}] {endpoint['label']}: Django on port {args.django_port}, floor on port {args.floor_port}")
+            pair = measure_pair(args, endpoint, people, envs, db_url, logs, cache, work, write_check)
+            pairs[(mode, endpoint["name"])] = pair
+            if "write_answers" in pair:
+                write_check = False
+            if "error" in pair:
+                log(f"  ERROR {pair['error']} (see bench/results/logs/)")
+            for kind in args.kinds:
+                result = pair.get(kind)
+                if not result:
+                    continue
+                for app in APPS:
+                    r = result[app]
+                    extra = ""
+                    if "mixed" in r:
+                        m = r["mixed"]
+                        extra = f", writes {m['writes']}, checks {m['checks']}, stale {m['stale']}"
+                    log(
+                        f"  {kind:<5} {app:<6} {r['rps']:,.0f} req/s (slices {r['slices_rps']}), p50 {r['p50_ms']} ms, "
+                        f"p99 {r['p99_ms']} ms, errors {sum(r['errors'].values())}{extra}"
+                    )
     machine["background_cpu_percent_after_load"] = background_cpu()
-    selected = [e for e in ENDPOINTS if e["name"] in runs]
-    results = assemble(args, selected, people, capture, floor_cap, runs, seeding, vers, env_public)
+    results = assemble(args, people, capture, floor_cap, pairs, seeding, vers, env_public)
     results["machine"] = machine
     code_at_end = code_fingerprint()
     results["code"] = {
@@ -1052,7 +1441,7 @@ def main():
     results["finished_at"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     results["total_s"] = round(time.perf_counter() - STARTED, 1)
     text = render_text(results)
-    (results_dir / f"{args.name}.json").write_text(json.dumps(results, indent=2) + "\n")
+    (results_dir / f"{args.name}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     (results_dir / f"{args.name}.txt").write_text(text)
     render_chart(results, results_dir / f"{args.name}.png")
     print()

@@ -5,12 +5,14 @@ python bench/probe.py auth --out FILE
     follow: the profile page and the user detail), creates the viewer's API token and a signed-in
     session, and writes them as JSON.
 
-python bench/probe.py capture --people FILE --host HOST:PORT --out FILE
+python bench/probe.py capture --people FILE --host HOST:PORT --out FILE [--no-explain]
     Runs each endpoint in-process through Django's WSGI handler (as gunicorn does: request
-    signals, persistent connection, health checks), once to warm up and once measured, and
-    records the status, the ORM queries (SQL with parameters), every statement psycopg sent
-    (health checks included), then EXPLAIN (ANALYZE, BUFFERS) of the feed, profile and post
-    list queries that read posts_post.
+    signals, persistent connection, health checks), twice, both counted: "cold" (the first
+    request, with the harness's freshly emptied cache: what a cache miss costs) and "warm" (the
+    same request again: a cache hit). Records the status, the ORM queries (SQL with
+    parameters) and every statement psycopg sent (health checks included) of each, then
+    EXPLAIN (ANALYZE, BUFFERS) of the cold request's queries that read posts_post (feed,
+    profile and post list). The cache is the one the environment names (CACHE_URL/CACHE_DIR).
 
 python bench/probe.py profile ENDPOINT [-n 300] [--sort tottime]
     For finding what dominates: cProfile of one endpoint (a name from endpoints.py) in-process,
@@ -165,6 +167,20 @@ def explain(sql: str, params) -> dict:
     }
 
 
+def _counted_call(app, counter, path, headers, host) -> dict:
+    recorder = ORMRecorder()
+    with counter.counting(), connection.execute_wrapper(recorder):
+        status, _, body = call(app, path, headers, host=host)
+    return {
+        "status": status,
+        "bytes": len(body),
+        "orm_queries": len(recorder.queries),
+        "wire_statements": counter.count,
+        "statements": list(counter.statements),
+        "queries": recorder.queries,
+    }
+
+
 def cmd_capture(args):
     people = json.loads(Path(args.people).read_text())
     app = get_wsgi_application()
@@ -173,23 +189,21 @@ def cmd_capture(args):
     for endpoint in ENDPOINTS:
         path = resolve(endpoint, people)
         headers = auth_headers(endpoint, people)
-        call(app, path, headers, host=args.host)  # warm-up: connection, caches, last_seen
-        recorder = ORMRecorder()
-        with counter.counting(), connection.execute_wrapper(recorder):
-            status, _, body = call(app, path, headers, host=args.host)
-        entry = {
-            "path": path,
-            "status": status,
-            "bytes": len(body),
-            "orm_queries": len(recorder.queries),
-            "wire_statements": counter.count,
-            "statements": list(counter.statements),
-            "queries": [{"sql": q["sql"], "params": q["params"]} for q in recorder.queries],
-        }
-        if endpoint["name"] in EXPLAIN:
+        cold = _counted_call(app, counter, path, headers, args.host)
+        warm = _counted_call(app, counter, path, headers, args.host)
+        entry = {"path": path, "status": warm["status"], "bytes": warm["bytes"]}
+        for name, run in (("cold", cold), ("warm", warm)):
+            entry[name] = {
+                "status": run["status"],
+                "orm_queries": run["orm_queries"],
+                "wire_statements": run["wire_statements"],
+                "statements": run["statements"],
+                "queries": [{"sql": q["sql"], "params": q["params"]} for q in run["queries"]],
+            }
+        if endpoint["name"] in EXPLAIN and not args.no_explain:
             entry["explain"] = [
                 {"sql": q["sql"], **explain(q["sql"], q["raw_params"])}
-                for q in recorder.queries
+                for q in cold["queries"]
                 if "posts_post" in q["sql"]
             ]
         results[endpoint["name"]] = entry
@@ -256,6 +270,7 @@ def main():
     capture.add_argument("--people", required=True)
     capture.add_argument("--host", default="127.0.0.1:8000")
     capture.add_argument("--out", required=True)
+    capture.add_argument("--no-explain", action="store_true", help="Skip the EXPLAINs (already done).")
     profile = sub.add_parser("profile", help="cProfile one endpoint in-process")
     profile.add_argument("endpoint", choices=[e["name"] for e in ENDPOINTS])
     profile.add_argument("-n", type=int, default=300, help="requests to profile")
