@@ -20,6 +20,11 @@ def person_scope(pk: int) -> str:
     return f"person:{pk}"
 
 
+def following_scope(pk: int) -> str:
+    """The scope of whom one person follows: their feed and the follow buttons they see."""
+    return f"following:{pk}"
+
+
 def person_changed(pk: int, *, username_may_change: bool = True) -> None:
     """A person's shown fields changed: their own reads and the lists of people (and of posts, by username)."""
     invalidate(person_scope(pk), "people", *(["posts"] if username_may_change else []))
@@ -45,11 +50,12 @@ def follow_changing(sender, instance: Follow, **kwargs) -> None:
         return
     before = Follow.objects.filter(pk=instance.pk).values_list("follower_id", "followed_id").first()
     if before is not None and before != (instance.follower_id, instance.followed_id):
-        invalidate(*(person_scope(pk) for pk in before))
+        invalidate(*(person_scope(pk) for pk in before), following_scope(before[0]))
 
 
 @receiver(post_save, sender=Follow, dispatch_uid="accounts.invalidation.follow_saved")
 @receiver(post_delete, sender=Follow, dispatch_uid="accounts.invalidation.follow_deleted")
 def follow_changed(sender, instance: Follow, **kwargs) -> None:
-    # Both people's counts, the follower's feed, and the lists that show counts.
-    invalidate(person_scope(instance.follower_id), person_scope(instance.followed_id), "people")
+    # Both people's counts, whom the follower follows (their feed), and the lists that show counts.
+    follower, followed = instance.follower_id, instance.followed_id
+    invalidate(person_scope(follower), person_scope(followed), following_scope(follower), "people")

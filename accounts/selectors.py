@@ -1,11 +1,16 @@
 """Reads about people: follow state, counts, and the annotated user list."""
 
+import hashlib
+
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Exists, IntegerField, OuterRef, QuerySet, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
+from accounts.invalidation import following_scope, person_scope
 from accounts.models import Follow, User
+from core.caching import cached
 from posts.models import Post
 
 
@@ -91,12 +96,42 @@ def user_api_list() -> QuerySet[User]:
 def user_profile(*, username: str, viewer: User | None = None) -> User:
     """One person with counts and, for a signed-in viewer, `is_followed` (whether the viewer follows them).
 
-    Raises User.DoesNotExist for an unknown username. One query (the profile page's and the hover card's).
+    Raises User.DoesNotExist for an unknown username. Read from the shared cache (core.caching) when it
+    can be: the person under their own scope and the organization's, the viewer's follows under theirs.
+    Which id a username has is kept as a hint only, checked against the person it finds (a renamed
+    person, or a new person with an old name, is looked up again). Without the hint: one query, whose
+    person is not kept (it was read before any version: core.caching would have to trust it).
     """
-    qs = user_list().filter(username=username)
-    if viewer is not None and viewer.is_authenticated:
-        qs = qs.annotate(is_followed=Exists(Follow.objects.filter(follower=viewer, followed=OuterRef("pk"))))
-    return qs.get()
+    signed_in = viewer is not None and viewer.is_authenticated
+    hint = cache.get(_username_key(username))
+    person = _cached_person(hint) if hint is not None else None
+    if person is not None and person.username == username:
+        if signed_in:
+            person.is_followed = person.pk in user_following_ids(user=viewer)
+        return person
+    people = user_list().filter(username=username)
+    if signed_in:
+        people = people.annotate(is_followed=Exists(Follow.objects.filter(follower=viewer, followed=OuterRef("pk"))))
+    person = people.get()
+    cache.set(_username_key(username), person.pk, timeout=None)
+    return person
+
+
+def _username_key(username: str) -> str:
+    return f"username-id:{hashlib.sha256(username.encode()).hexdigest()}"  # any text: keys must be plain
+
+
+def _cached_person(pk: int) -> User | None:
+    def read() -> User | bool:
+        return user_list().filter(pk=pk).first() or False  # False: none (the cache cannot keep None)
+
+    return cached(f"person:{pk}", read, scopes=(person_scope(pk), "org")) or None
+
+
+def user_following_ids(*, user: User) -> frozenset[int]:
+    """The ids of the people `user` follows, from the shared cache (their follows' scope)."""
+    read = lambda: frozenset(Follow.objects.filter(follower=user).values_list("followed_id", flat=True))  # noqa: E731
+    return cached(f"following:{user.pk}", read, scopes=(following_scope(user.pk),))
 
 
 def user_detail(*, pk: int) -> User:

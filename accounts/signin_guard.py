@@ -10,8 +10,8 @@ import time
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
 
+from core.caching import counters as cache
 from core.clients import client_address
 
 

@@ -95,10 +95,11 @@ class DetailWithoutFilters:
 class CachedList:
     """A list view mixin: a list asked for with paging parameters only is answered from the shared cache.
 
-    The answer's count and results are kept under the view's name, the page, the page size, the host (the
+    The answer's count and results are kept under the path, the page, the page size, the host (the
     answers hold absolute URLs) and the viewer (some fields are only for the viewer), with the versions of
-    `list_scopes()` (core.caching): a write to anything the list shows makes the next request read it
-    again. With any other parameter (a filter, a search) the list is read from the database as usual.
+    `list_scopes()` (core.caching), which must name everything the answer depends on: a write to any of it
+    makes the next request read it again. With any other parameter (a filter, a search) the list is read
+    from the database as usual.
     """
 
     def list_scopes(self) -> tuple[str, ...]:
@@ -117,10 +118,7 @@ class CachedList:
         number = params.get(paginator.page_query_param, "1")
         name = f"api:{request.path}:{number}:{paginator.get_page_size(request)}:{request.get_host()}"
         name += f":{request.is_secure()}:{request.user.pk}"
-        scopes = self.list_scopes()
-        if request.user.is_authenticated:
-            scopes = (*scopes, f"person:{request.user.pk}")  # what the viewer may see (staff or not)
-        answer = cached(name, read, scopes=scopes)
+        answer = cached(name, read, scopes=self.list_scopes())
         # The page as DRF's paginator would have it, for its links, without reading the database again.
         counted = Paginator((), paginator.get_page_size(request))
         counted.count = answer["count"]  # a cached_property: set, it is never computed

@@ -20,8 +20,12 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
+from django.utils.connection import ConnectionProxy
+
+# Throttle and sign-in counters (settings.CACHES["counters"]), looked up on each use as `cache` is.
+counters = ConnectionProxy(caches, "counters")
 
 ALL = "all"
 DEFAULT_TIMEOUT = 24 * 60 * 60  # seconds a cached read is kept at most (it is never served once stale)

@@ -11,9 +11,14 @@ the limit across the boundary of two windows.
 
 from rest_framework import throttling
 
+from core.caching import counters
+
 
 class FixedWindowThrottle(throttling.SimpleRateThrottle):
-    """SimpleRateThrottle's rates and cache keys, counted in fixed windows of the rate's period."""
+    """SimpleRateThrottle's rates and cache keys, counted in fixed windows of the rate's period, in the
+    "counters" cache (settings.CACHES: the shared cache, or a folder of its own beside the file cache's)."""
+
+    cache = counters
 
     def allow_request(self, request, view):
         if self.rate is None:
@@ -46,3 +51,20 @@ class AnonRateThrottle(throttling.AnonRateThrottle, FixedWindowThrottle):
 
 class ScopedRateThrottle(throttling.ScopedRateThrottle, FixedWindowThrottle):
     """DRF's ScopedRateThrottle (the view's `throttle_scope`), counted in fixed windows."""
+
+
+class RegistrationThrottle(FixedWindowThrottle):
+    """New accounts per client address (scope "register"), whoever asks: the API's registration and the
+    site's register page count in the same window, so neither is a way around the other."""
+
+    scope = "register"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def registration_allowed(request) -> tuple[bool, float]:
+    """Count one registration attempt from `request`'s client; (allowed, seconds until the next window)."""
+    throttle = RegistrationThrottle()
+    allowed = throttle.allow_request(request, None)
+    return allowed, throttle.wait() if throttle.rate else 0.0

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.invalidation import person_scope
+from accounts.invalidation import following_scope
 from accounts.models import User
 from core.pages import add_service_errors, paginate, paginate_cached
 from core.search import search_problem
@@ -31,7 +31,9 @@ def index(request):
             messages.success(request, _("Your post is live."))
             return redirect("index")
     feed = selectors.feed_for_user(user=request.user)
-    page, cards_key = paginate_cached(request, feed, f"feed:{request.user.pk}", "posts", person_scope(request.user.pk))
+    page, cards_key = paginate_cached(
+        request, feed, f"feed:{request.user.pk}", "posts", following_scope(request.user.pk)
+    )
     return render(request, "posts/index.html", {"form": form, "page": page, "cards_key": cards_key, "title": _("Home")})
 
 

@@ -198,17 +198,21 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # (core.caching) all use it. By default Django's file-based cache in CACHE_DIR (shared by the processes of
 # one node, no server needed; core.cache_backends makes its counters atomic); CACHE_URL=redis://… (Django's
 # RedisCache) shares it between nodes. A per-process cache with DEBUG=False is a warning of `check --deploy`.
-CACHE_DIR = env.path("CACHE_DIR", default=BASE_DIR / "var" / "cache")
+CACHE_DIR = Path(env.str("CACHE_DIR", default=str(BASE_DIR / "var" / "cache")))
 if env.str("CACHE_URL", default=""):
     CACHES = {"default": env.cache_url("CACHE_URL")}
+    CACHES["counters"] = CACHES["default"]
 else:
+    _file_cache = {"BACKEND": "core.cache_backends.FileBasedCache", "TIMEOUT": 24 * 60 * 60}
     CACHES = {
         "default": {
-            "BACKEND": "core.cache_backends.FileBasedCache",
+            **_file_cache,
             "LOCATION": str(CACHE_DIR),
-            "TIMEOUT": 24 * 60 * 60,  # outlasts the longest counter window (core.cache_backends)
             "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=20_000)},
-        }
+        },
+        # Throttle and sign-in counters, written on every API request: in a folder of their own, which
+        # Django's file cache lists on every write to decide whether to cull it (the reads' folder is large).
+        "counters": {**_file_cache, "LOCATION": str(CACHE_DIR / "counters"), "OPTIONS": {"MAX_ENTRIES": 10_000}},
     }
 # Sessions in the cache, written through to the database (a cache hit reads no row; a lost cache loses none).
 SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.cached_db")
@@ -258,6 +262,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env.str("THROTTLE_ANON", default="120/minute"),
         "token": env.str("THROTTLE_TOKEN", default="10/minute"),
+        "register": env.str("THROTTLE_REGISTER", default="10/hour"),  # new accounts per client address
     },
     "NUM_PROXIES": NUM_PROXIES,  # whose X-Forwarded-For to believe (see Core above)
     "DEFAULT_PARSER_CLASSES": [

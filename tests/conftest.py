@@ -2,7 +2,7 @@ import os
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.test import override_settings
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -22,7 +22,10 @@ def _private_cache_folder(tmp_path_factory):
     """The suite's own shared file cache (not the one a development server in this folder uses); processes
     the tests start (gunicorn, commands) share it through CACHE_DIR."""
     folder = tmp_path_factory.mktemp("cache")
-    caches_setting = {"default": {**settings.CACHES["default"], "LOCATION": str(folder)}}
+    caches_setting = {
+        "default": {**settings.CACHES["default"], "LOCATION": str(folder)},
+        "counters": {**settings.CACHES["counters"], "LOCATION": str(folder / "counters")},
+    }
     previous = os.environ.get("CACHE_DIR")
     os.environ["CACHE_DIR"] = str(folder)
     with override_settings(CACHES=caches_setting):
@@ -35,10 +38,12 @@ def _private_cache_folder(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Throttles, lockouts and cached reads live in the cache, the database rolls back: each test starts empty."""
-    cache.clear()
+    """Throttles, lockouts and cached reads live in the caches, the database rolls back: each test starts empty."""
+    for each in caches.all():
+        each.clear()
     yield
-    cache.clear()
+    for each in caches.all():
+        each.clear()
 
 
 @pytest.fixture

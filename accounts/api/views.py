@@ -19,7 +19,7 @@ from accounts.selectors import user_api_list, user_detail, user_list
 from accounts.signin_guard import signin_blocked
 from core.api import CachedList, DetailWithoutFilters, IsOwnerOrStaff, Throttled, parse_id
 from core.caching import cached
-from core.throttling import ScopedRateThrottle
+from core.throttling import RegistrationThrottle, ScopedRateThrottle
 
 TokenSerializer = inline_serializer("Token", {"token": serializers.CharField()})
 
@@ -85,7 +85,8 @@ class UserViewSet(
         return user_api_list() if self.action == "list" else user_list()
 
     def list_scopes(self):
-        return ("people",)
+        viewer = self.request.user  # staff, or the person themselves, see private fields
+        return ("people", person_scope(viewer.pk)) if viewer.is_authenticated else ("people",)
 
     def retrieve(self, request, *args, **kwargs):
         """One person, from the shared cache for everyone but themselves and staff (who see private fields)."""
@@ -107,6 +108,11 @@ class UserViewSet(
             return user_detail(pk=pk)
         except User.DoesNotExist:
             raise Http404 from None
+
+    def get_throttles(self):
+        if self.action == "create":  # registration: per client address, besides the anonymous limit
+            return [*super().get_throttles(), RegistrationThrottle()]
+        return super().get_throttles()
 
     def get_permissions(self):
         if self.action == "create":

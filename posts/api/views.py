@@ -7,6 +7,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.invalidation import following_scope
 from core.api import CachedList, DetailWithoutFilters, IsOwnerOrStaff
 from posts import services
 from posts.api.filtersets import PostFilter
@@ -53,7 +54,7 @@ class FeedView(CachedList, generics.ListAPIView):
         return feed_for_user(user=self.request.user)
 
     def list_scopes(self):
-        return ("posts",)  # and the viewer's own scope (their follows), which CachedList adds
+        return ("posts", following_scope(self.request.user.pk))
 
 
 ExportConflictSerializer = inline_serializer(

@@ -51,7 +51,9 @@ def test_the_scoped_token_throttle_counts_in_windows_too(api_client, clock, user
 
 def test_a_counter_that_expired_between_add_and_incr_starts_again(clock, monkeypatch, rf):
     from django.contrib.auth.models import AnonymousUser
-    from django.core.cache import cache
+    from django.core.cache import caches
+
+    cache = caches["counters"]
 
     request = rf.get("/")
     request.user = AnonymousUser()
@@ -64,6 +66,6 @@ def test_a_counter_that_expired_between_add_and_incr_starts_again(clock, monkeyp
         cache.delete(key)
         raise ValueError(f"Key '{key}' not found")
 
-    monkeypatch.setattr(cache, "incr", expired)
+    monkeypatch.setattr(caches["counters"], "incr", expired)
     assert throttling.AnonRateThrottle().allow_request(request, None)
     assert cache.get(key) == 1  # counted again from one
