@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import AdminPasswordChangeRevokingTokensForm
 from accounts.models import Follow, User
 from accounts.resources import UserResource
 from accounts.services import user_record_active_change
@@ -24,6 +25,7 @@ class UserAdmin(ImportExportHistoryAdmin, DjangoUserAdmin):
     superuser status, or change anyone's groups and permissions (so nobody raises their own privileges)."""
 
     resource_classes = [UserResource]
+    change_password_form = AdminPasswordChangeRevokingTokensForm  # a new password revokes the API tokens
     list_display = ("username", "email", "full_name", "department", "unit", "designation", "is_active", "is_staff")
     list_filter = ("is_active", "is_staff", "is_superuser", "groups", "department", "designation__cadre")
     list_select_related = ("department", "unit", "designation")

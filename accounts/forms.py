@@ -1,10 +1,16 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm
+from django.contrib.auth.forms import (
+    AdminPasswordChangeForm,
+    AuthenticationForm,
+    BaseUserCreationForm,
+    PasswordChangeForm,
+    SetPasswordForm,
+)
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.selectors import email_taken, username_taken
-from accounts.services import EMAIL_TAKEN, PROFILE_FIELDS, USERNAME_TAKEN
+from accounts.services import EMAIL_TAKEN, PROFILE_FIELDS, USERNAME_TAKEN, user_tokens_revoke
 from accounts.signin_guard import signin_blocked
 
 TOO_MANY_FAILURES = _("Too many failed sign-in attempts. Please wait a few minutes and try again.")
@@ -62,3 +68,25 @@ class ProfileForm(FreeUsernameMixin, forms.ModelForm):
 
     def validate_unique(self):
         """Done by clean_username (any letter case) and again by the service."""
+
+
+class RevokesTokensMixin:
+    """A form that sets a new password: saved, it revokes the person's API tokens too."""
+
+    def save(self, commit=True):
+        user = super().save(commit)
+        if commit:
+            user_tokens_revoke(user=user)
+        return user
+
+
+class PasswordChangeRevokingTokensForm(RevokesTokensMixin, PasswordChangeForm):
+    """The password change page's form (the person, with their old password)."""
+
+
+class SetPasswordRevokingTokensForm(RevokesTokensMixin, SetPasswordForm):
+    """The password reset page's form (from the emailed link)."""
+
+
+class AdminPasswordChangeRevokingTokensForm(RevokesTokensMixin, AdminPasswordChangeForm):
+    """The admin's "change password" form."""

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
+from rest_framework.authtoken.models import Token
 
 from accounts.models import Follow, User
 from accounts.selectors import email_taken, username_taken
@@ -104,3 +105,12 @@ def _check_free(user: User) -> None:
         errors["email"] = EMAIL_TAKEN
     if errors:
         raise ValidationError(errors)
+
+
+def user_tokens_revoke(*, user: User) -> int:
+    """Revoke `user`'s API tokens (their password changed, or was reset); returns how many there were.
+
+    Django ends the person's other sessions itself (the session keeps a hash of the password).
+    """
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return deleted

@@ -1,4 +1,5 @@
 import contextlib
+import math
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -8,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import i18n
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_POST, require_safe
@@ -19,6 +21,7 @@ from accounts.invalidation import person_scope
 from accounts.models import User
 from core.caching import versions
 from core.pages import add_service_errors, paginate
+from core.throttling import registration_allowed
 from posts.selectors import posts_by_author
 
 
@@ -91,6 +94,17 @@ def register(request):
     if request.user.is_authenticated:
         return redirect("index")
     form = RegisterForm(request.POST or None)
+    if request.method == "POST":
+        allowed, wait = registration_allowed(request)
+        if not allowed:
+            minutes = max(1, math.ceil(wait / 60))
+            too_many = ngettext(
+                "Too many accounts were registered from your address. Try again in %(minutes)d minute.",
+                "Too many accounts were registered from your address. Try again in %(minutes)d minutes.",
+                minutes,
+            )
+            form.add_error(None, too_many % {"minutes": minutes})
+            return render(request, "registration/register.html", {"form": form}, status=429)
     if request.method == "POST" and form.is_valid():
         try:
             user = services.user_register(
