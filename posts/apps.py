@@ -5,4 +5,4 @@ class PostsConfig(AppConfig):
     name = "posts"
 
     def ready(self):
-        from posts import invalidation  # noqa: F401  (connects the cache invalidation receivers)
+        from posts import exports, invalidation  # noqa: F401  (connect their receivers)

@@ -15,12 +15,24 @@ import zipfile
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from posts.models import Post, PostExport
 
 logger = logging.getLogger(__name__)
+
+
+@receiver(post_delete, sender=PostExport, dispatch_uid="posts.exports.export_file_deleted")
+def export_file_deleted(sender, instance: PostExport, **kwargs) -> None:
+    """An export's file goes with its row (deleted alone, with its owner, or as an older export), once the
+    deletion is committed (a rolled-back one keeps both)."""
+    if instance.file:
+        name, storage = instance.file.name, instance.file.storage
+        transaction.on_commit(lambda: storage.delete(name))
 
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -71,7 +71,8 @@ class PostExport(models.Model):
     """One "export my posts" job of a person: its progress while a worker runs it, then the file to download.
 
     Its id is the task id the API and the pages show; the file is kept for its owner only (served by a
-    view that checks the owner, never from a public folder). Deleted with its owner.
+    view that checks the owner, never from a public folder). Deleted with its owner, and when the owner
+    starts a new export; its file goes with it (posts.exports).
     """
 
     class Status(models.TextChoices):

@@ -72,6 +72,8 @@ def post_export_start(*, user: User) -> PostExport:
         elif active is not None:
             raise ExportInProgress(active)
         export = PostExport.objects.create(user=user)
+        # Only the latest export is kept: the older ones go, with their files (posts.exports).
+        PostExport.objects.filter(user=user).exclude(pk=export.pk).delete()
         transaction.on_commit(lambda: _enqueue(export, export_posts))
     return export
 

@@ -225,6 +225,59 @@ def test_a_running_export_whose_worker_died_does_not_block_a_new_one(settings, a
         services.post_export_start(user=author)
     PostExport.objects.filter(pk=stuck.pk).update(updated_at=timezone.now() - timedelta(hours=1))
     fresh = services.post_export_start(user=author)
-    stuck.refresh_from_db()
-    assert (stuck.status, stuck.progress) == ("failed", 40) and "interrupted" in stuck.message
     assert fresh.status == "queued"
+    assert not PostExport.objects.filter(pk=stuck.pk).exists()  # marked failed, then replaced by the new one
+
+
+# --- Export files do not outlive their export -------------------------------------------------------
+
+
+def _finished_export(person, django_capture_on_commit_callbacks) -> PostExport:
+    with django_capture_on_commit_callbacks(execute=True):
+        export = services.post_export_start(user=person)
+    export.refresh_from_db()
+    assert export.is_downloadable
+    return export
+
+
+def _file_exists(export) -> bool:
+    return export.file.storage.exists(export.file.name)
+
+
+@pytest.mark.django_db
+def test_a_new_export_replaces_the_older_one_and_its_file(immediate, author, django_capture_on_commit_callbacks):
+    _finished_export(author, django_capture_on_commit_callbacks)
+    second = _finished_export(author, django_capture_on_commit_callbacks)
+    assert list(PostExport.objects.filter(user=author)) == [second]
+    _, files = second.file.storage.listdir("exports")
+    assert files == [second.file.name.rsplit("/", 1)[-1]]  # the first one's file is gone
+
+
+@pytest.mark.django_db
+def test_deleting_the_owner_deletes_the_export_file(immediate, author, django_capture_on_commit_callbacks):
+    export = _finished_export(author, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        author.delete()
+    assert not _file_exists(export)
+
+
+@pytest.mark.django_db
+def test_deleting_an_export_in_the_admin_deletes_its_file(
+    immediate, author, admin_client, django_capture_on_commit_callbacks
+):
+    export = _finished_export(author, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(f"/admin/posts/postexport/{export.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not _file_exists(export)
+
+
+@pytest.mark.django_db
+def test_a_deletion_that_is_rolled_back_keeps_the_file(immediate, author, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    export = _finished_export(author, django_capture_on_commit_callbacks)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        PostExport.objects.filter(pk=export.pk).delete()
+        raise RuntimeError
+    assert _file_exists(export)
