@@ -1,7 +1,10 @@
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import BadRequest, FieldError, ValidationError
 from django.db import transaction
 from django.db.models import Count
-from django.http import HttpResponseNotAllowed
+from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import reverse
 from import_export.admin import ImportExportMixin
@@ -33,9 +36,23 @@ class ImportExportHistoryAdmin(BoundedSearchAdmin, ImportExportMixin, SimpleHist
     def revert_disabled(self, request, obj=None):
         return True
 
+    def get_export_queryset(self, request):
+        """The changelist's rows, as import-export reads them; a query string the changelist cannot use (an
+        unknown parameter: a FieldError) is a 400, as Django's changelist refuses it."""
+        try:
+            return super().get_export_queryset(request)
+        except (FieldError, IncorrectLookupParameters, ValidationError) as exc:
+            raise BadRequest("The export's filters are not valid.") from exc
+
+    def history_view(self, request, object_id, extra_context=None):
+        _valid_or_404(self.opts.pk, object_id)  # simple-history would try int("ab"): a 500
+        return super().history_view(request, object_id, extra_context)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])  # a record is shown, not restored
+        _valid_or_404(self.opts.pk, object_id)
+        _valid_or_404(self.model.history.model._meta.pk, version_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def process_result(self, result, request):
@@ -47,6 +64,14 @@ class ImportExportHistoryAdmin(BoundedSearchAdmin, ImportExportMixin, SimpleHist
         problems += [str(error.error) for _, errors in result.row_errors() for error in errors]
         self.message_user(request, "Nothing was imported. " + "; ".join(problems), messages.ERROR)
         return redirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_import"))
+
+
+def _valid_or_404(field, value: str) -> None:
+    """A URL's id that the field cannot hold (not a number, out of range) names nothing: 404."""
+    try:
+        field.to_python(unquote(value))
+    except ValidationError:
+        raise Http404 from None
 
 
 class UnitInline(admin.TabularInline):
