@@ -34,6 +34,7 @@ def export_file_deleted(sender, instance: PostExport, **kwargs) -> None:
         name, storage = instance.file.name, instance.file.storage
         transaction.on_commit(lambda: storage.delete(name))
 
+
 CSV_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
