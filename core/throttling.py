@@ -4,8 +4,9 @@ DRF's own throttles keep, per client, the list of its request times over the who
 trim and write that list back on every request: the cost grows with the rate allowed (a busy client's
 list is as long as the limit) and two workers reading the list at once both add to an old copy, so
 requests are lost from the count. Here each client has one integer per window of the period
-(`cache.add` then `cache.incr`, atomic in Redis and in one process's memory): constant work per
-request, and no request goes uncounted. The price of a fixed window: a client may send up to twice
+(`cache.incr`, or `cache.add` for the window's first request: atomic in Redis, in one process's memory
+and in the project's file cache, core.cache_backends): constant work per request, and no request goes
+uncounted. The price of a fixed window: a client may send up to twice
 the limit across the boundary of two windows.
 """
 
@@ -30,15 +31,21 @@ class FixedWindowThrottle(throttling.SimpleRateThrottle):
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
         key = f"{self.key}:{window}"
+        return self._count(key) <= self.num_requests
+
+    def _count(self, key: str) -> int:
+        """Count this request in the window's counter, opening it for the window's first request."""
+        try:
+            return self.cache.incr(key)  # the common case: the counter exists
+        except ValueError:
+            pass
         if self.cache.add(key, 1, timeout=self.duration + 1):
-            count = 1
-        else:
-            try:
-                count = self.cache.incr(key)
-            except ValueError:  # expired between add and incr: this request opens the count again
-                self.cache.set(key, 1, timeout=self.duration + 1)
-                count = 1
-        return count <= self.num_requests
+            return 1
+        try:
+            return self.cache.incr(key)  # another worker opened it in between
+        except ValueError:  # …and it expired in between: this request opens the count again
+            self.cache.set(key, 1, timeout=self.duration + 1)
+            return 1
 
     def wait(self):
         """Seconds until the window ends (the Retry-After header)."""
