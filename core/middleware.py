@@ -65,7 +65,7 @@ def bad_request_response(request: HttpRequest, message) -> HttpResponse:
 
 
 class DatabaseUnavailableMiddleware:
-    """Turn OperationalError / InterfaceError raised by a view into 503: JSON under /api/, a page elsewhere.
+    """Turn a database outage raised by a view (`is_outage`) into 503: JSON under /api/, a page elsewhere.
 
     DRF views re-raise such errors (core.api.exception_handler leaves them alone), so they arrive here too.
     Django's connection handling (CONN_HEALTH_CHECKS) drops the broken connection at the end of the request,
@@ -79,7 +79,7 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, OperationalError | InterfaceError):
+        if not is_outage(exception):
             return None
         logger.error(
             "Database unavailable, answered 503: %s %s (%s: %s)",
@@ -101,9 +101,40 @@ def server_error(request: HttpRequest) -> HttpResponse:
     Wire it with `handler500 = "core.middleware.server_error"` in the root URLconf. Django logs the error
     (with its traceback) after this returns; anything else gets Django's own templated 500.
     """
-    if isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+    if is_outage(sys.exc_info()[1]):
         return database_unavailable_response(request)
     return defaults.server_error(request)
+
+
+# What says "the database cannot be reached", as opposed to "this statement failed" (a 500: a bug).
+POSTGRESQL_OUTAGE_STATES = ("08", "57P01", "57P02", "57P03", "53300")  # connection, shutdown, too many clients
+MYSQL_OUTAGE_ERRORS = {1040, 1053, 2002, 2003, 2005, 2006, 2013, 2055}  # too many, shutdown, can't connect, lost
+SQLITE_OUTAGE_MESSAGES = ("database is locked", "unable to open database file", "disk i/o error")
+
+
+def is_outage(exception) -> bool:
+    """Whether a database error means the database is unreachable (a 503) rather than a failed statement.
+
+    InterfaceError always does (the connection is closed). An OperationalError is read from the driver's
+    own error, its cause: PostgreSQL's SQLSTATE (none at all when the connection failed on the client's
+    side), MySQL's error number, SQLite's message. SQLite's "Expression tree is too large", PostgreSQL's
+    "statement too complex" or a deadlock are failed statements. An OperationalError with no driver error
+    behind it (raised by code, not by a driver) is taken for an outage.
+    """
+    if isinstance(exception, InterfaceError):
+        return True
+    if not isinstance(exception, OperationalError):
+        return False
+    cause = exception.__cause__
+    if cause is None:
+        return True
+    if type(cause).__module__.startswith("psycopg"):
+        state = getattr(cause, "sqlstate", None)
+        return state is None or state.startswith(POSTGRESQL_OUTAGE_STATES)
+    if type(cause).__module__.startswith("sqlite3"):
+        return str(cause).lower().startswith(SQLITE_OUTAGE_MESSAGES)
+    code = cause.args[0] if cause.args and isinstance(cause.args[0], int) else None
+    return code is None or code in MYSQL_OUTAGE_ERRORS
 
 
 def database_unavailable_response(request: HttpRequest) -> HttpResponse:

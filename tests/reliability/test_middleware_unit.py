@@ -102,3 +102,37 @@ def test_the_500_handler_leaves_other_errors_a_500():
     except ValueError:
         response = server_error(request)
     assert response.status_code == 500
+
+
+def _from_driver(cause: Exception) -> OperationalError:
+    """Django's OperationalError as its wrapper raises it: the driver's error is the cause."""
+    error = OperationalError(str(cause))
+    error.__cause__ = cause
+    return error
+
+
+def _driver_errors():
+    import sqlite3
+
+    import psycopg
+
+    yield "sqlite: expression tree too large", sqlite3.OperationalError("Expression tree is too large (max 1000)"), 500
+    yield "sqlite: locked", sqlite3.OperationalError("database is locked"), 503
+    yield "sqlite: cannot open", sqlite3.OperationalError("unable to open database file"), 503
+    yield "postgresql: connection failed", psycopg.OperationalError("connection refused"), 503  # no SQLSTATE
+    yield "postgresql: shut down", psycopg.errors.lookup("57P01")("terminating connection"), 503
+    yield "postgresql: too many clients", psycopg.errors.lookup("53300")("too many clients"), 503
+    yield "postgresql: statement too complex", psycopg.errors.lookup("54001")("statement too complex"), 500
+    yield "postgresql: deadlock", psycopg.errors.lookup("40P01")("deadlock detected"), 500
+    yield "mysql: server gone away", OSError(2006, "MySQL server has gone away"), 503
+    yield "mysql: lock wait timeout", OSError(1205, "Lock wait timeout exceeded"), 500
+
+
+@pytest.mark.parametrize(
+    ("label", "cause", "status"), list(_driver_errors()), ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_only_an_unreachable_database_is_a_503(database_down, label, cause, status):
+    """A failed statement is a bug (500, logged with its traceback); only an outage is "try again" (503)."""
+    database_down("posts.api.views.post_list", _from_driver(cause))
+    response = Client(raise_request_exception=False).get("/api/posts/")
+    assert response.status_code == status, label
