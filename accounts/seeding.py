@@ -53,12 +53,14 @@ Progress = Callable[[int, str], object]  # (total, description) -> an object wit
 
 
 @transaction.atomic
-def demo_people_load(*, password: str | None = None) -> dict[str, int]:
+def demo_people_load(*, password: str | None = None, reset_password: bool = False) -> dict[str, int]:
     """Create the demo people with their posts and follows; return how many rows were created per model.
 
-    `password` is set on people created now; without it they get an unusable password.
+    `password` is set on people created now (without it they get an unusable password) and on demo people
+    already there who have none usable; with `reset_password`, on every demo person ("Demo password" in the
+    result: how many got it).
     """
-    created = dict.fromkeys(["User", "Post", "Follow"], 0)
+    created = dict.fromkeys(["User", "Post", "Follow", "Demo password"], 0)
     units = {u.name: u for u in Unit.objects.filter(name__in=[p[2] for p in DEMO_PEOPLE])}
     designations = {d.name: d for d in Designation.objects.filter(name__in=[p[3] for p in DEMO_PEOPLE])}
     people = {}
@@ -77,6 +79,10 @@ def demo_people_load(*, password: str | None = None) -> dict[str, int]:
             },
         )
         created["User"] += new
+        if password is not None and not new and (reset_password or not user.has_usable_password()):
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            created["Demo password"] += 1
         people[username] = user
         for offset, body in enumerate(DEMO_POSTS):
             stamp = now - timedelta(hours=index * len(DEMO_POSTS) + offset)

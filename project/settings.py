@@ -308,4 +308,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Django's own loggers print through the root's handler, once: without this, Django's default
+    # console handler printed every warning of runserver a second time, without its time.
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }

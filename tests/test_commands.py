@@ -1,6 +1,8 @@
 """manage.py seed_db, empty_db and shell."""
 
+import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -153,8 +155,9 @@ def test_demo_password_comes_from_the_environment(monkeypatch):
     assert User.objects.get(username="asha").check_password("demo-passphrase-for-tests")
 
 
-def test_demo_people_have_no_usable_password_by_default(monkeypatch):
+def test_demo_people_have_no_usable_password_by_default_in_production(settings, monkeypatch):
     monkeypatch.delenv("SEED_DEMO_PASSWORD", raising=False)
+    settings.DEBUG = False
     seed()
     assert not User.objects.get(username="asha").has_usable_password()
 
@@ -186,3 +189,42 @@ def test_bad_arguments_exit_non_zero_with_a_clear_message(args, expected, tmp_pa
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "cli.sqlite3").exists() or (tmp_path / "cli.sqlite3").stat().st_size == 0
+
+
+def test_in_development_demo_people_sign_in_with_the_password_seed_db_shows(settings, monkeypatch):
+    monkeypatch.delenv("SEED_DEMO_PASSWORD", raising=False)
+    settings.DEBUG = True
+    out = io.StringIO()
+    call_command("seed_db", stdout=out)
+    (password,) = re.findall(r"sign in with the password '([^']+)' \(development only\)", out.getvalue())
+    assert User.objects.get(username="asha").check_password(password)
+
+
+def test_without_debug_there_is_no_development_password(settings, monkeypatch):
+    monkeypatch.delenv("SEED_DEMO_PASSWORD", raising=False)
+    settings.DEBUG = False
+    out = io.StringIO()
+    call_command("seed_db", stdout=out)
+    assert not User.objects.get(username="asha").has_usable_password()
+    assert "cannot sign in: set $SEED_DEMO_PASSWORD" in out.getvalue()
+
+
+def test_seeding_again_with_a_password_sets_it_and_says_so(settings, monkeypatch):
+    settings.DEBUG = False
+    monkeypatch.delenv("SEED_DEMO_PASSWORD", raising=False)
+    seed()
+    monkeypatch.setenv("SEED_DEMO_PASSWORD", "a chosen demo passphrase")
+    out = io.StringIO()
+    call_command("seed_db", stdout=out)
+    assert "Set the password of 6 demo people." in out.getvalue()
+    assert User.objects.get(username="rahul").check_password("a chosen demo passphrase")
+
+
+def test_seeding_the_superuser_again_sets_the_new_password(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "first long passphrase 1")
+    seed(superuser=True)
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "second long passphrase 2")
+    out = io.StringIO()
+    call_command("seed_db", "--superuser", "--noinput", stdout=out)
+    assert "has the password you gave" in out.getvalue()
+    assert User.objects.get(username="admin").check_password("second long passphrase 2")

@@ -92,3 +92,19 @@ def test_a_secret_key_that_starts_with_a_dollar_sign_is_read_as_written(monkeypa
     """django-environ reads "$NAME" as another variable's value: a generated key may start with "$"."""
     key = "$" + PRODUCTION["SECRET_KEY"][1:]
     assert _settings_with(monkeypatch, **PRODUCTION | {"SECRET_KEY": key})["SECRET_KEY"] == key
+
+
+def test_a_warning_of_django_is_printed_once():
+    script = "import logging, django; django.setup(); logging.getLogger('django.request').warning('Not Found: /x')"
+    clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "LOG_LEVEL")}
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "project.settings", "DEBUG": "True"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = [line for line in result.stderr.splitlines() if "Not Found: /x" in line]
+    assert len(lines) == 1, result.stderr
+    assert "WARNING django.request: Not Found: /x" in lines[0]

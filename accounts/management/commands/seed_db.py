@@ -5,6 +5,7 @@ import os
 import sys
 import time
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -18,6 +19,9 @@ from organization.services import reference_organization_load
 
 SUPERUSER_PASSWORD_ENV = "DJANGO_SUPERUSER_PASSWORD"
 DEMO_PASSWORD_ENV = "SEED_DEMO_PASSWORD"
+# The demo people's password in development (DEBUG=True) when SEED_DEMO_PASSWORD is not set, so that the
+# quick start ends with people to sign in as. Never with DEBUG=False: there they get an unusable one.
+DEVELOPMENT_DEMO_PASSWORD = "demo-password"
 
 
 class Command(BaseCommand):
@@ -46,20 +50,21 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         self._check_counts(options)
         superuser_password = self._superuser_password(options) if options["superuser"] else None
-        demo_password = os.environ.get(DEMO_PASSWORD_ENV) or None
+        chosen_password = os.environ.get(DEMO_PASSWORD_ENV) or None
+        demo_password = chosen_password or (DEVELOPMENT_DEMO_PASSWORD if settings.DEBUG else None)
         started = time.perf_counter()
         try:
             with transaction.atomic():
                 created = reference_organization_load()
                 if options["users"] is None:
-                    created |= seeding.demo_people_load(password=demo_password)
+                    created |= seeding.demo_people_load(password=demo_password, reset_password=bool(chosen_password))
                 else:
                     created |= seeding.volume_generate(
                         users=options["users"],
                         posts_per_user=options["posts_per_user"],
                         follows_per_user=options["follows_per_user"],
                         seed=options["seed"],
-                        password=demo_password,
+                        password=chosen_password,
                         progress=self._progress_factory(options["verbosity"]),
                     )
                 if superuser_password:
@@ -67,8 +72,15 @@ class Command(BaseCommand):
                 invalidate_all()  # bulk writes send no model signals: every cached read is read again
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        passwords_set = created.pop("Demo password", 0)
         if options["verbosity"] >= 1:
             self._summary(created, time.perf_counter() - started)
+            if passwords_set:
+                self.stdout.write(f"Set the password of {passwords_set} demo people.")
+            if options["users"] is None:
+                self._demo_sign_in(demo_password, chosen_password)
+            if superuser_password and not created.get("Superuser"):
+                self.stdout.write(f"The superuser {options['superuser_username']!r} has the password you gave.")
 
     def _check_counts(self, options):
         for name in ("users", "posts_per_user", "follows_per_user"):
@@ -93,10 +105,21 @@ class Command(BaseCommand):
     def _superuser(self, username: str, password: str) -> int:
         user = User.objects.filter(username__iexact=username).first()
         if user:
-            User.objects.filter(pk=user.pk).update(is_staff=True, is_superuser=True, is_active=True)
+            user.is_staff = user.is_superuser = user.is_active = True
+            user.set_password(password)  # the one asked for now, also for a superuser seeded before
+            user.save(update_fields=["is_staff", "is_superuser", "is_active", "password"])
             return 0
         User.objects.create_superuser(username=username, email=f"{username}@example.org", password=password)
         return 1
+
+    def _demo_sign_in(self, password: str | None, chosen: str | None) -> None:
+        names = ", ".join(person[0] for person in seeding.DEMO_PEOPLE)
+        if password is None:
+            self.stdout.write(f"Demo people ({names}) cannot sign in: set ${DEMO_PASSWORD_ENV} and run seed_db again.")
+        elif chosen:
+            self.stdout.write(f"Demo people ({names}) sign in with the password in ${DEMO_PASSWORD_ENV}.")
+        else:
+            self.stdout.write(f"Demo people ({names}) sign in with the password {password!r} (development only).")
 
     def _progress_factory(self, verbosity: int):
         def progress(total: int, description: str):
