@@ -108,3 +108,20 @@ def test_a_warning_of_django_is_printed_once():
     lines = [line for line in result.stderr.splitlines() if "Not Found: /x" in line]
     assert len(lines) == 1, result.stderr
     assert "WARNING django.request: Not Found: /x" in lines[0]
+
+
+def test_the_console_email_names_an_attachment_instead_of_printing_it():
+    import io
+
+    from django.core.mail import EmailMessage
+
+    from core.mail import ConsoleEmailBackend
+
+    out = io.StringIO()
+    message = EmailMessage("Your posts", "Attached.", to=["asha@example.org"])
+    message.attach("posts.zip", b"PK" + bytes(5000), "application/zip")
+    ConsoleEmailBackend(stream=out).send_messages([message])
+    printed = out.getvalue()
+    assert "Subject: Your posts" in printed and "Attached." in printed
+    assert "[attachment posts.zip (application/zip, 5,002 bytes): not printed]" in printed
+    assert len(printed) < 2000  # no base64 of the file
