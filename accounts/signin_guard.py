@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from core.caching import counters as cache
+from core.caching import state as cache
 from core.clients import client_address
 
 

@@ -2,8 +2,9 @@
 everything it depends on, and every write that changes one of those bumps its version.
 
 A *scope* is a name for a set of things a read can show: "posts" (any post), "people" (any person as the
-lists show them), "person:42" (one person: their fields, counts and posts), "org" (the organization's
-names and structure). Each scope has a version, a random token kept in the shared cache without expiry.
+lists show them), "person:42" (one person: their fields, counts and posts), "following:42" (whom they
+follow), "org" (the organization's names and structure). Each scope has a version, a random token kept
+without expiry in the `state` cache (settings.CACHES: the shared cache, or a small folder beside it).
 A read asks for the versions of its scopes (one `get_many`) and looks for its value under a key that ends
 with them; a write calls `invalidate(scope, ...)`, which gives those scopes new tokens once the
 transaction commits, so every later read, in any worker or on any node sharing the cache, misses the old
@@ -24,8 +25,9 @@ from django.core.cache import cache, caches
 from django.db import transaction
 from django.utils.connection import ConnectionProxy
 
-# Throttle and sign-in counters (settings.CACHES["counters"]), looked up on each use as `cache` is.
-counters = ConnectionProxy(caches, "counters")
+# Small entries written often (settings.CACHES["state"]): the throttle and sign-in counters and the versions
+# below; looked up on each use, as `django.core.cache.cache` is.
+state = ConnectionProxy(caches, "state")
 
 ALL = "all"
 DEFAULT_TIMEOUT = 24 * 60 * 60  # seconds a cached read is kept at most (it is never served once stale)
@@ -43,12 +45,12 @@ def _new_version() -> str:
 def versions(*scopes: str) -> str:
     """The current versions of "all" and of `scopes`, as one string to end a cache key with."""
     keys = [_scope_key(scope) for scope in (ALL, *scopes)]
-    found = cache.get_many(keys)
+    found = state.get_many(keys)
     for key in keys:
         if key not in found:
             version = _new_version()
             # Another process may have set it first: use theirs, so that both read the same entries.
-            found[key] = version if cache.add(key, version, timeout=None) else cache.get(key, version)
+            found[key] = version if state.add(key, version, timeout=None) else state.get(key, version)
     return ".".join(found[key] for key in keys)
 
 
@@ -95,4 +97,4 @@ def _bump_pending() -> None:
 
 
 def _bump(scopes: Iterable[str]) -> None:
-    cache.set_many({_scope_key(scope): _new_version() for scope in scopes}, timeout=None)
+    state.set_many({_scope_key(scope): _new_version() for scope in scopes}, timeout=None)

@@ -12,14 +12,14 @@ the limit across the boundary of two windows.
 
 from rest_framework import throttling
 
-from core.caching import counters
+from core.caching import state
 
 
 class FixedWindowThrottle(throttling.SimpleRateThrottle):
     """SimpleRateThrottle's rates and cache keys, counted in fixed windows of the rate's period, in the
-    "counters" cache (settings.CACHES: the shared cache, or a folder of its own beside the file cache's)."""
+    "state" cache (settings.CACHES: the shared cache, or a small folder of its own beside the file cache's)."""
 
-    cache = counters
+    cache = state
 
     def allow_request(self, request, view):
         if self.rate is None:

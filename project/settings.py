@@ -203,18 +203,20 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 CACHE_DIR = Path(env.str("CACHE_DIR", default=str(BASE_DIR / "var" / "cache")))
 if env.str("CACHE_URL", default=""):
     CACHES = {"default": env.cache_url("CACHE_URL")}
-    CACHES["counters"] = CACHES["default"]
+    CACHES["state"] = CACHES["default"]
 else:
     _file_cache = {"BACKEND": "core.cache_backends.FileBasedCache", "TIMEOUT": 24 * 60 * 60}
     CACHES = {
         "default": {
             **_file_cache,
             "LOCATION": str(CACHE_DIR),
-            "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=20_000)},
+            # Django's file cache lists its folder on every write, to decide whether to cull it: 0.8 ms at
+            # 1,000 entries, 3.6 ms at 5,000, 17 ms at 20,000 (measured here). A cull removes a third.
+            "OPTIONS": {"MAX_ENTRIES": env.int("CACHE_MAX_ENTRIES", default=3_000)},
         },
-        # Throttle and sign-in counters, written on every API request: in a folder of their own, which
-        # Django's file cache lists on every write to decide whether to cull it (the reads' folder is large).
-        "counters": {**_file_cache, "LOCATION": str(CACHE_DIR / "counters"), "OPTIONS": {"MAX_ENTRIES": 10_000}},
+        # Small entries written often: throttle and sign-in counters (every API request) and the versions of
+        # the cached reads (every write), in a small folder of their own, so that writing them stays cheap.
+        "state": {**_file_cache, "LOCATION": str(CACHE_DIR / "state"), "OPTIONS": {"MAX_ENTRIES": 3_000}},
     }
 # Sessions in the cache, written through to the database (a cache hit reads no row; a lost cache loses none).
 SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.cached_db")

@@ -24,7 +24,7 @@ def _private_cache_folder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cache")
     caches_setting = {
         "default": {**settings.CACHES["default"], "LOCATION": str(folder)},
-        "counters": {**settings.CACHES["counters"], "LOCATION": str(folder / "counters")},
+        "state": {**settings.CACHES["state"], "LOCATION": str(folder / "state")},
     }
     previous = os.environ.get("CACHE_DIR")
     os.environ["CACHE_DIR"] = str(folder)

@@ -53,7 +53,7 @@ def test_a_counter_that_expired_between_add_and_incr_starts_again(clock, monkeyp
     from django.contrib.auth.models import AnonymousUser
     from django.core.cache import caches
 
-    cache = caches["counters"]
+    cache = caches["state"]
 
     request = rf.get("/")
     request.user = AnonymousUser()
@@ -66,6 +66,6 @@ def test_a_counter_that_expired_between_add_and_incr_starts_again(clock, monkeyp
         cache.delete(key)
         raise ValueError(f"Key '{key}' not found")
 
-    monkeypatch.setattr(caches["counters"], "incr", expired)
+    monkeypatch.setattr(caches["state"], "incr", expired)
     assert throttling.AnonRateThrottle().allow_request(request, None)
     assert cache.get(key) == 1  # counted again from one
