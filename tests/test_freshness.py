@@ -609,14 +609,20 @@ def profile_fields(row: dict) -> dict:
     return {name: row[name] for name in NEW_PROFILE}
 
 
+def people_reads(w, shown: Callable[[dict], object]) -> Reads:
+    """What `shown` picks out of the person `w.person`, read four ways: their detail and the list of people,
+    each anonymous and by `w.viewer`."""
+    return {
+        "/api/users/<id>/": lambda: shown(person_api(w.person, w.viewer)),
+        "/api/users/<id>/ (anonymous)": lambda: shown(person_api(w.person)),
+        "/api/users/": lambda: shown(listed(w.person)),
+        "/api/users/ (signed in)": lambda: shown(listed(w.person, w.viewer)),
+    }
+
+
 def person_reads(w: Profile) -> Reads:
     """Each read: the person's username, full name and about me."""
-    return {
-        "/api/users/<id>/": lambda: profile_fields(person_api(w.person, w.viewer)),
-        "/api/users/<id>/ (anonymous)": lambda: profile_fields(person_api(w.person)),
-        "/api/users/": lambda: profile_fields(listed(w.person)),
-        "/api/users/ (signed in)": lambda: profile_fields(listed(w.person, w.viewer)),
-    }
+    return people_reads(w, profile_fields)
 
 
 def author_reads(w: Profile) -> Reads:
@@ -748,12 +754,7 @@ def place_of(row: dict) -> tuple:
 
 def place_reads(w: Placed) -> Reads:
     """Each read: the person's (department, unit, designation) names."""
-    return {
-        "/api/users/<id>/": lambda: place_of(person_api(w.person, w.viewer)),
-        "/api/users/<id>/ (anonymous)": lambda: place_of(person_api(w.person)),
-        "/api/users/": lambda: place_of(listed(w.person)),
-        "/api/users/ (signed in)": lambda: place_of(listed(w.person, w.viewer)),
-    }
+    return people_reads(w, place_of)
 
 
 def department_renamed_in_the_admin(w: Placed) -> tuple:

@@ -236,31 +236,34 @@ def figures(answers: list[Answer]) -> dict:
     return {"statuses": [a.status for a in answers], "workers": [a.pid for a in answers]}
 
 
+def throttled_bursts(server, report, burst: Callable[[], list[Answer]], *, limit: int, total: int) -> list[Answer]:
+    """Send `burst` (within one throttle window) until a refusal shows the shared count; check each answer."""
+    attempts = []
+    for _ in range(ATTEMPTS):
+        answers = served_by(server, in_one_window(burst))
+        attempts.append(figures(answers))
+        assert [a.status for a in answers] == [200] * limit + [429] * (total - limit), list(map(str, answers))
+        for refused in answers[limit:]:
+            assert THROTTLED in refused.body, str(refused)
+            assert 1 <= int(refused.headers["Retry-After"]) <= 60, refused.headers.items()
+        shown = refusals_only_a_shared_count_explains(
+            answers, limit=limit, counted=lambda a: True, refused=lambda a: a.status == 429
+        )
+        if shown:
+            break
+    per_worker = assert_served_by_several_workers(server, answers)
+    report({"cache": server.cache, "attempts": attempts, "requests_per_worker": per_worker, "shown_by": len(shown)})
+    assert shown, f"no attempt had a refusal by a worker that had itself seen < {limit} requests: {attempts}"
+    assert "Traceback" not in server.log_text()
+    return answers
+
+
 def test_anonymous_api_throttle_holds_across_workers(server, report):
     def burst() -> list[Answer]:
         client = Client(server)
         return [client.request("GET", "/api/posts/") for _ in range(ANON_REQUESTS)]
 
-    attempts = []
-    for _ in range(ATTEMPTS):
-        answers = served_by(server, in_one_window(burst))
-        attempts.append(figures(answers))
-        assert [a.status for a in answers] == [200] * ANON_LIMIT + [429] * (ANON_REQUESTS - ANON_LIMIT), list(
-            map(str, answers)
-        )
-        for refused in answers[ANON_LIMIT:]:
-            assert THROTTLED in refused.body, str(refused)
-            assert 1 <= int(refused.headers["Retry-After"]) <= 60, refused.headers.items()
-        shown = refusals_only_a_shared_count_explains(
-            answers, limit=ANON_LIMIT, counted=lambda a: True, refused=lambda a: a.status == 429
-        )
-        if shown:
-            break
-
-    per_worker = assert_served_by_several_workers(server, answers)
-    report({"cache": server.cache, "attempts": attempts, "requests_per_worker": per_worker, "shown_by": len(shown)})
-    assert shown, f"no attempt had a refusal by a worker that had itself seen < {ANON_LIMIT} requests: {attempts}"
-    assert "Traceback" not in server.log_text()
+    throttled_bursts(server, report, burst, limit=ANON_LIMIT, total=ANON_REQUESTS)
 
 
 def test_token_throttle_holds_across_workers(server, report):
@@ -268,27 +271,8 @@ def test_token_throttle_holds_across_workers(server, report):
         client = Client(server)
         return [client.token(TOKEN_PERSON, PASSWORD) for _ in range(TOKEN_REQUESTS)]
 
-    attempts = []
-    for _ in range(ATTEMPTS):
-        answers = served_by(server, in_one_window(burst))
-        attempts.append(figures(answers))
-        assert [a.status for a in answers] == [200] * TOKEN_LIMIT + [429] * (TOKEN_REQUESTS - TOKEN_LIMIT), list(
-            map(str, answers)
-        )
-        assert len({json.loads(a.body)["token"] for a in answers[:TOKEN_LIMIT]}) == 1
-        for refused in answers[TOKEN_LIMIT:]:
-            assert THROTTLED in refused.body, str(refused)
-            assert 1 <= int(refused.headers["Retry-After"]) <= 60, refused.headers.items()
-        shown = refusals_only_a_shared_count_explains(
-            answers, limit=TOKEN_LIMIT, counted=lambda a: True, refused=lambda a: a.status == 429
-        )
-        if shown:
-            break
-
-    per_worker = assert_served_by_several_workers(server, answers)
-    report({"cache": server.cache, "attempts": attempts, "requests_per_worker": per_worker, "shown_by": len(shown)})
-    assert shown, f"no attempt had a refusal by a worker that had itself seen < {TOKEN_LIMIT} requests: {attempts}"
-    assert "Traceback" not in server.log_text()
+    answers = throttled_bursts(server, report, burst, limit=TOKEN_LIMIT, total=TOKEN_REQUESTS)
+    assert len({json.loads(a.body)["token"] for a in answers[:TOKEN_LIMIT]}) == 1
 
 
 # --- the sign-in lockout ----------------------------------------------------------------------------------------
