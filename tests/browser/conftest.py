@@ -168,20 +168,17 @@ def live_server_gate(transactional_db, live_server) -> Iterator[ServerGate]:
 
 @pytest.fixture
 def new_page(browser, live_server, live_server_gate, page_problems, request) -> Iterator[Callable]:
-    """new_page() → a page in a fresh browser context (its own cookies: one per person) on the live server.
+    """new_page(**context_options) → a page in a fresh browser context (its own cookies: one per person) on the
+    live server; context_options (Playwright's, e.g. viewport) override the defaults.
 
     Relative URLs go to the live server. JS errors and failed requests are collected in `page_problems`.
     When the test fails, each page's screenshot is saved as failure-<test>-<n>.png.
     """
     contexts = []
 
-    def make():
-        context = browser.new_context(
-            base_url=live_server.url,
-            viewport=VIEWPORT,
-            locale="en-GB",
-            extra_http_headers={ServerGate.HEADER: live_server_gate.token},
-        )
+    def make(**context_options):
+        options = {"base_url": live_server.url, "viewport": VIEWPORT, "locale": "en-GB", **context_options}
+        context = browser.new_context(**options, extra_http_headers={ServerGate.HEADER: live_server_gate.token})
         context.set_default_timeout(ACTION_TIMEOUT_MS)
         context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         contexts.append(context)
