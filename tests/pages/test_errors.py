@@ -64,3 +64,16 @@ def test_the_500_page_renders_standalone():
     assert 'href="/"' in html
     assert "{%" not in html
     assert "bootstrap.min.css" in html
+
+
+def test_there_is_a_favicon_and_favicon_ico_leads_to_it(client):
+    html = client.get("/explore/").content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+    response = client.get("/favicon.ico")
+    assert (response.status_code, response["Location"]) == (302, "/static/favicon.svg")
+
+
+def test_the_landing_page_title_is_the_sites_name_once(client):
+    html = client.get("/").content.decode()
+    assert "<title>Microblog</title>" in html
+    assert "<title>Explore · Microblog</title>" in client.get("/explore/").content.decode()
