@@ -29,6 +29,11 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def get_paginated_response_schema(self, schema):
+        """The page's schema: all four keys are always there (next and previous null at the ends)."""
+        paginated = super().get_paginated_response_schema(schema)
+        return {**paginated, "required": list(paginated["properties"])}
+
 
 def parse_id(value: str) -> int | None:
     """A database id from a URL, as the ORM reads `pk=value` (int()), or None where no row can match."""

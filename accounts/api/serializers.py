@@ -7,6 +7,7 @@ from accounts.models import User
 from accounts.services import PROFILE_FIELDS
 from core.api import NestedPrimaryKeyField
 
+OTHER_EMAIL = 'Another email address, "" when not set.'
 PRIVATE_FIELDS = ("email", "employee_id", "mobile", "mobile2", "mobile3", "email2", "email3", "office_address")
 
 
@@ -64,8 +65,10 @@ class UserSerializer(UserSummarySerializer):
     mobile = serializers.CharField(read_only=True, allow_null=True)
     mobile2 = serializers.CharField(read_only=True, allow_null=True)
     mobile3 = serializers.CharField(read_only=True, allow_null=True)
-    email2 = serializers.EmailField(read_only=True, allow_null=True, allow_blank=True)  # "" when not set
-    email3 = serializers.EmailField(read_only=True, allow_null=True, allow_blank=True)  # "" when not set
+    # "" when not set. A CharField, not an EmailField: the schema of a blank-or-email field is a oneOf, and
+    # under OpenAPI 3.0.3 a `nullable` beside a oneOf (no `type`) does not let null through.
+    email2 = serializers.CharField(read_only=True, allow_null=True, allow_blank=True, help_text=OTHER_EMAIL)
+    email3 = serializers.CharField(read_only=True, allow_null=True, allow_blank=True, help_text=OTHER_EMAIL)
     office_address = serializers.CharField(read_only=True, allow_null=True)
     post_count = serializers.IntegerField(read_only=True)
     follower_count = serializers.IntegerField(read_only=True)

@@ -19,6 +19,7 @@ from accounts.selectors import user_api_list, user_detail, user_list
 from accounts.signin_guard import signin_blocked
 from core.api import CachedList, DetailWithoutFilters, IsOwnerOrStaff, Throttled, parse_id
 from core.caching import cached
+from core.schema import validation_error
 from core.throttling import RegistrationThrottle, ScopedRateThrottle
 
 TokenSerializer = inline_serializer("Token", {"token": serializers.CharField()})
@@ -50,7 +51,7 @@ class TokenView(APIView):
 
     @extend_schema(
         request=CredentialsSerializer,
-        responses={200: TokenSerializer, 400: OpenApiResponse(description="Wrong credentials")},
+        responses={200: TokenSerializer, 400: validation_error("Wrong credentials, or a field missing.")},
         auth=[],
     )
     def post(self, request):
@@ -151,7 +152,7 @@ class UserViewSet(
         responses={
             201: OpenApiResponse(UserSerializer, description="Now following"),
             200: OpenApiResponse(UserSerializer, description="Already following"),
-            400: OpenApiResponse(description="You cannot follow yourself"),
+            400: validation_error("You cannot follow yourself."),
         },
     )
     @extend_schema(methods=["DELETE"], request=None, responses={204: None})

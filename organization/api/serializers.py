@@ -30,7 +30,11 @@ def name_unique_in_any_case(model) -> dict:
 
 def heads_field():
     return NestedPrimaryKeyField(
-        many=True, required=False, queryset=User.objects.all(), fields=("username",), help_text="User ids."
+        many=True,
+        required=False,
+        queryset=User.objects.all(),
+        fields=("username",),
+        help_text="The heads: user ids when writing, {id, username} of each when reading.",
     )
 
 
