@@ -84,3 +84,10 @@ def test_json_nested_too_deeply_is_a_400_on_every_api_write(scenario, key, metho
     if role == "staff" and REQUESTS[key].data:  # a route that reads its body: the body is refused
         assert response.status_code == 400
         assert "detail" in response.json()
+
+
+def test_a_multipart_body_without_a_boundary_is_a_4xx_and_no_traceback(caplog):
+    client = _client()
+    api = client.generic("POST", "/api/auth/token/", b"x", content_type="multipart/form-data")
+    assert api.status_code == 415  # the API takes JSON only
+    assert not [r for r in caplog.records if r.exc_info]

@@ -36,6 +36,7 @@ PRODUCTION_ENV = {
     # The load comes from one address: the throttles would measure themselves, not the project.
     "THROTTLE_ANON": "1000000/minute",
     "THROTTLE_TOKEN": "1000000/minute",
+    "THROTTLE_REGISTER": "1000000/hour",
     "DJANGO_SETTINGS_MODULE": "project.settings",
     "PGCONNECT_TIMEOUT": "5",  # libpq: a connection attempt never hangs
 }
