@@ -120,12 +120,11 @@ class CachedList:
             page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
             return {"count": paginator.page.paginator.count, "results": self.get_serializer(page, many=True).data}
 
-        number = params.get(paginator.page_query_param, "1")
-        name = f"api:{request.path}:{number}:{paginator.get_page_size(request)}:{request.get_host()}"
-        name += f":{request.is_secure()}:{request.user.pk}"
+        number, size = params.get(paginator.page_query_param, "1"), paginator.get_page_size(request)
+        name = f"api:{request.path}:{number}:{size}:{request.get_host()}:{request.is_secure()}:{request.user.pk}"
         answer = cached(name, read, scopes=self.list_scopes())
         # The page as DRF's paginator would have it, for its links, without reading the database again.
-        counted = Paginator((), paginator.get_page_size(request))
+        counted = Paginator((), size)
         counted.count = answer["count"]  # a cached_property: set, it is never computed
         number = counted.validate_number(paginator.get_page_number(request, counted))
         paginator.page = Page(answer["results"], number, counted)

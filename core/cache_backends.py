@@ -6,9 +6,9 @@ reads are the same for all of them (a per-process memory cache would count separ
 both write the same number, and a request would go uncounted. Here both run under an exclusive lock on
 one file of the folder (Django's `django.core.files.locks`, flock on POSIX), so each counts once.
 
-As in Django's, `incr()` stores the new count with the cache's default TIMEOUT: our counters carry their
-time window in their key (core.throttling, accounts.signin_guard), so the TIMEOUT only has to outlast the
-longest window (settings: one day).
+As in Django's, `incr()` stores the new count with the cache's default TIMEOUT: the throttles' counters
+carry their window in their key (core.throttling), so the TIMEOUT only has to outlast the longest window
+(settings: one day), and the sign-in lockout sets its count's expiry itself (accounts.signin_guard).
 """
 
 import os

@@ -10,8 +10,8 @@ with them; a write calls `invalidate(scope, ...)`, which gives those scopes new 
 transaction commits, so every later read, in any worker or on any node sharing the cache, misses the old
 entries and reads the database. Old entries are never read again and expire (or are culled).
 
-Why this never serves a stale value: a version changes only after the write is committed, and a reader
-that sees the new version reads the database after that commit. A version that is lost from the cache
+Why this never serves a stale value: a version changes again once the write is committed (`invalidate`),
+and a reader that sees that version reads the database after the commit. A version that is lost from the cache
 (culled, or the cache cleared) gets a new random token, never an old one. "all" is part of every read,
 for the commands that rewrite everything (`seed_db`, `empty_db`).
 """
@@ -54,13 +54,21 @@ def versions(*scopes: str) -> str:
     return ".".join(found[key] for key in keys)
 
 
-def cached(name: str, compute: Callable[[], Any], *, scopes: Iterable[str], timeout: int = DEFAULT_TIMEOUT) -> Any:
+def cached(
+    name: str,
+    compute: Callable[[], Any],
+    *,
+    scopes: Iterable[str] = (),
+    at: str | None = None,
+    timeout: int = DEFAULT_TIMEOUT,
+) -> Any:
     """`compute()`, kept under `name` and the versions of `scopes`; computed again after any of them changes.
 
-    `name` must say everything else the value depends on (ids, page, language, host…). `compute()` must not
-    return None (the cache cannot tell it from a miss).
+    `name` must say everything else the value depends on (ids, page, language, host…). `at`: those versions,
+    when the caller has read them already (`versions()`). `compute()` must not return None (the cache cannot
+    tell it from a miss).
     """
-    return cache.get_or_set(f"{name}@{versions(*scopes)}", compute, timeout)
+    return cache.get_or_set(f"{name}@{at if at is not None else versions(*scopes)}", compute, timeout)
 
 
 def invalidate(*scopes: str) -> None:

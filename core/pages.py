@@ -1,10 +1,9 @@
 """What the HTML pages share."""
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 
-from core.caching import DEFAULT_TIMEOUT, versions
+from core.caching import cached, versions
 
 PAGE_SIZE = 25
 
@@ -27,7 +26,7 @@ def paginate_cached(request, queryset, name: str, *scopes: str, per_page: int = 
     under): the page's rows are only read if that markup is not cached.
     """
     key = versions(*scopes)
-    count = cache.get_or_set(f"count:{name}@{key}", queryset.count, DEFAULT_TIMEOUT)
+    count = cached(f"count:{name}", queryset.count, at=key)
     return paginate(request, queryset, per_page, count=count), f"{name}@{key}"
 
 
