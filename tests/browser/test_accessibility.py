@@ -24,12 +24,11 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from organization.models import Department, Designation
-from organization.services import reference_organization_load
+from organization.models import Designation
 from posts.models import PostExport
 from posts.services import messages_mark_read, post_export_start
 from tests.browser.test_export import DATABASE, FAST_POLLING
-from tests.browser.test_journey import BADGE_TIMEOUT_MS, FACTORY_PASSWORD, POPOVER_TIMEOUT_MS
+from tests.browser.test_journey import BADGE_TIMEOUT_MS, FACTORY_PASSWORD, POPOVER_TIMEOUT_MS, centre_people
 from tests.factories import FollowFactory, MessageFactory, PostFactory, UserFactory
 
 try:
@@ -85,26 +84,8 @@ def _exports_on_the_database_backend_in_a_temporary_folder(settings, tmp_path):
 @pytest.fixture
 def people():
     """Maria, Sam and Lee in the reference organization, with posts (more than a page), follows and a message."""
-    reference_organization_load()
     now = timezone.now()
-    centre = Department.objects.get(abbr="RPC")
-    unit = centre.units.order_by("name").first()
-    maria = UserFactory(
-        username="maria",
-        full_name="Maria Okafor",
-        about_me="Cornea surgeon. Coffee first.",
-        department=centre,
-        designation=Designation.objects.get(name="Professor"),
-        last_seen=now - timedelta(minutes=3),
-    )
-    sam = UserFactory(
-        username="sam",
-        full_name="Sam Ito",
-        about_me="Night shifts and good notes.",
-        department=centre,
-        unit=unit,
-        designation=Designation.objects.get(name="Senior Resident"),
-    )
+    centre, unit, maria, sam = centre_people(now)
     lee = UserFactory(username="lee", full_name="Lee Novak", designation=Designation.objects.get(name="Professor"))
     centre.heads.add(maria)
     unit.heads.add(sam)

@@ -188,13 +188,10 @@ def test_journey(new_page, page_problems, screenshot, live_server_gate):
     assert page_problems.errors == []
 
 
-def test_main_pages_render_styled(new_page, page_problems, screenshot):
-    """Landing, register, feed, profile with its hover card, messages, explore and the organization, seeded.
-
-    These screenshots are the README's (UPDATE_DOCS_SCREENSHOTS=1 copies two of them to docs/screenshots/).
-    """
+def centre_people(now):
+    """The reference organization with Maria (a professor of its centre, seen 3 minutes before `now`) and Sam
+    (a senior resident of its first unit): (centre, unit, maria, sam)."""
     reference_organization_load()
-    now = timezone.now()
     centre = Department.objects.get(abbr="RPC")
     unit = centre.units.order_by("name").first()
     maria = UserFactory(
@@ -213,6 +210,16 @@ def test_main_pages_render_styled(new_page, page_problems, screenshot):
         unit=unit,
         designation=Designation.objects.get(name="Senior Resident"),
     )
+    return centre, unit, maria, sam
+
+
+def test_main_pages_render_styled(new_page, page_problems, screenshot):
+    """Landing, register, feed, profile with its hover card, messages, explore and the organization, seeded.
+
+    These screenshots are the README's (UPDATE_DOCS_SCREENSHOTS=1 copies two of them to docs/screenshots/).
+    """
+    now = timezone.now()
+    centre, unit, maria, sam = centre_people(now)
     lee = UserFactory(
         username="lee",
         full_name="Lee Novak",
