@@ -71,9 +71,11 @@ class ProfileForm(FreeUsernameMixin, forms.ModelForm):
 
 
 class RevokesTokensMixin:
-    """A form that sets a new password: saved, it revokes the person's API tokens too."""
+    """A form that sets a new password: saved, it revokes the person's API tokens too, and the person no longer
+    has to choose a new password (must_change_password, saved with the password)."""
 
     def save(self, commit=True):
+        self.user.must_change_password = False
         user = super().save(commit)
         if commit:
             user_tokens_revoke(user=user)

@@ -1,8 +1,14 @@
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.db import DatabaseError
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from accounts.invalidation import person_changed
 from accounts.models import User
@@ -46,3 +52,64 @@ class UserLanguageMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+
+def password_change_required_body() -> dict:
+    """The 403 of the API for a person who must choose a new password (token endpoint, session requests)."""
+    detail = _("Choose a new password on the web pages first (%(url)s).") % {"url": reverse("password_change")}
+    return {"detail": detail, "code": "password_change_required"}
+
+
+class PasswordChangeRequiredMiddleware:
+    """A signed-in person whose password came in as plain text (User.must_change_password) chooses a new one first.
+
+    Every page redirects to the password change page (?next= the page asked for), with a message; the API
+    answers 403 (password_change_required_body). Left alone: the password change pages, signing out, the
+    language switcher, the avatars and the favicon (static files never get here: WhiteNoise answers them).
+    The form that sets the password clears the flag (accounts.forms.RevokesTokensMixin).
+
+    In process_view, after every middleware has seen the request (the messages are there). No query of its
+    own: request.user is loaded for every request anyway (UserLanguageMiddleware, LastSeenMiddleware).
+    """
+
+    # The site's password change, not the admin's (whose form would leave the flag set).
+    ALLOWED_VIEWS = {
+        "password_change",
+        "password_change_done",
+        "logout",
+        "admin:logout",
+        "rest_framework:logout",
+        "set_language",
+        "avatar",
+    }
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        try:
+            flagged = getattr(request.user, "must_change_password", False)  # AnonymousUser has none
+        except DatabaseError:
+            return None  # the view meets the error again, where DatabaseUnavailableMiddleware answers 503
+        path = request.path_info
+        if not flagged or request.resolver_match.view_name in self.ALLOWED_VIEWS or path == "/favicon.ico":
+            return None
+        if path.startswith("/api/") or not _is_navigation(request):
+            return JsonResponse(password_change_required_body(), status=403)
+        messages.info(request, _("Please choose a new password before you go on."))
+        target = reverse("password_change")
+        if request.method == "GET":
+            target += "?" + urlencode({"next": request.get_full_path()})
+        return redirect(target)
+
+
+def _is_navigation(request) -> bool:
+    """Whether the browser asked for a page to show, not a script for data (the navigation's polling, the hover
+    cards): those get the API's 403 instead of a redirect, and leave no message behind."""
+    mode = request.headers.get("Sec-Fetch-Mode")
+    if mode is not None:
+        return mode == "navigate"
+    return "X-Requested-With" not in request.headers and "application/json" not in request.headers.get("Accept", "")

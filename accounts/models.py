@@ -22,6 +22,18 @@ class User(AbstractUser):
     Roles are Django groups. Username and email are unique in any letter case.
     """
 
+    # Longer than AbstractUser's 128: a Werkzeug scrypt hash brought over from Flask (accounts.hashers) is about
+    # 180 characters with its prefix.
+    password = models.CharField(_("password"), max_length=256)
+    must_change_password = models.BooleanField(
+        _("must change password"),
+        default=False,
+        editable=False,
+        help_text=_(
+            "Set when the password came in as plain text from the staff directory: the person chooses a new one "
+            "at the next sign-in."
+        ),
+    )
     # AbstractUser's email is optional and not unique; here it identifies a person.
     email = models.EmailField(
         _("email address"),

@@ -6,7 +6,7 @@ The URL takes the forms of our own `DATABASE_URL` (django-environ): `sqlite:///â
 
 import datetime
 from collections.abc import Iterable
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -66,7 +66,7 @@ class Source:
         options = dict(config.get("OPTIONS") or {})
         if vendor == "sqlite3":
             # mode=ro: a missing file is an error, never a new empty database
-            config["NAME"] = f"file:{config['NAME']}?mode=ro"
+            config["NAME"] = f"file:{quote(str(config['NAME']))}?mode=ro"
             options["uri"] = True
         else:
             options.update(READ_ONLY_OPTIONS[vendor])

@@ -86,6 +86,12 @@ class StaffImporter(Importer):
     def write(self) -> None:
         for model, items in self.organization.values():
             self.write_items(model, items, history=model is not Group)
+        for item in self.organization["units"][1]:
+            if item.obj is not None:  # a unit that moved takes its people along (as in the admin)
+                unit = item.obj
+                User.objects.filter(unit=unit).exclude(department_id=unit.department_id).update(
+                    department_id=unit.department_id
+                )
         self._hash_plain_passwords()
         self.write_people(self.people)
         self._write_links()

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "accounts",
     "organization",
     "posts",
+    "flask_import",  # manage.py import_flask: moving in from the Flask apps
 ]
 
 MIDDLEWARE = [
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLanguageMiddleware",  # a signed-in person's saved language wins over both
+    "accounts.middleware.PasswordChangeRequiredMiddleware",  # must_change_password: choose one before going on
     "simple_history.middleware.HistoryRequestMiddleware",  # history records get the request's user
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -148,6 +150,9 @@ PASSWORD_HASHERS = [
     # Fallbacks so that existing hashes still verify (and are upgraded on sign-in).
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    # Werkzeug hashes brought over from the Flask apps (manage.py import_flask): verified, then replaced.
+    "accounts.hashers.WerkzeugScryptPasswordHasher",
+    "accounts.hashers.WerkzeugPBKDF2PasswordHasher",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -14,15 +14,21 @@ from accounts import services
 from accounts.api.filtersets import UserFilter
 from accounts.api.serializers import UserRegisterSerializer, UserSerializer, UserUpdateSerializer
 from accounts.invalidation import person_scope
+from accounts.middleware import password_change_required_body
 from accounts.models import User
 from accounts.selectors import user_api_list, user_detail, user_list
 from accounts.signin_guard import signin_blocked
 from core.api import CachedList, DetailWithoutFilters, IsOwnerOrStaff, Throttled, parse_id
 from core.caching import cached
-from core.schema import validation_error
+from core.schema import error, validation_error
 from core.throttling import RegistrationThrottle, ScopedRateThrottle
 
 TokenSerializer = inline_serializer("Token", {"token": serializers.CharField()})
+# The Error body, with a "code" (accounts.middleware.password_change_required_body).
+PASSWORD_CHANGE_REQUIRED = error(
+    'The right password, but the person must choose a new one on the web pages first: {"detail": "…", '
+    '"code": "password_change_required"}. Or, signed in with a browser session: no CSRF token.'
+)
 
 
 class CredentialsSerializer(serializers.Serializer):
@@ -51,13 +57,20 @@ class TokenView(APIView):
 
     @extend_schema(
         request=CredentialsSerializer,
-        responses={200: TokenSerializer, 400: validation_error("Wrong credentials, or a field missing.")},
+        responses={
+            200: TokenSerializer,
+            400: validation_error("Wrong credentials, or a field missing."),
+            403: PASSWORD_CHANGE_REQUIRED,
+        },
         auth=[],
     )
     def post(self, request):
         credentials = CredentialsSerializer(data=request.data, context={"request": request})
         credentials.is_valid(raise_exception=True)
-        token, _ = Token.objects.get_or_create(user=credentials.validated_data["user"])
+        user = credentials.validated_data["user"]
+        if user.must_change_password:  # a password that came in as plain text: no token until a new one is chosen
+            return Response(password_change_required_body(), status=status.HTTP_403_FORBIDDEN)
+        token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
     @extend_schema(request=None, responses={204: None})

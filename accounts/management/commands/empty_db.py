@@ -7,11 +7,13 @@ from simple_history.utils import get_history_model_for_model
 
 from accounts.models import Follow, User
 from core.caching import invalidate_all
+from flask_import.models import ImportedRow
 from organization.models import Cadre, Department, Designation, Unit
 from posts.models import Message, Post, PostExport
 
-# Children before parents, so that no PROTECT rule stands in the way.
-DELETE_ORDER = [PostExport, Post, Message, Follow, User, Unit, Department, Designation, Cadre]
+# Children before parents, so that no PROTECT rule stands in the way; import_flask's map of what it made
+# goes with what it points at.
+DELETE_ORDER = [ImportedRow, PostExport, Post, Message, Follow, User, Unit, Department, Designation, Cadre]
 # Their change history is rows of the same apps: it goes first.
 HISTORY = [get_history_model_for_model(model) for model in (User, Unit, Department, Designation, Cadre)]
 
