@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import user_tokens_revoke
 from core.bulk import BulkWriter
 from flask_import.models import ImportedRow
 from flask_import.source import Source
@@ -384,6 +385,7 @@ class Importer:
         for item in items:
             if item.obj is not None and "password_change" in item.extra:
                 item.values.update(item.extra["password_change"])
+                user_tokens_revoke(user=item.obj)  # a new password: no token of an earlier one goes on working
         self.write_items(User, items, history=True)
 
 
