@@ -86,8 +86,9 @@ class Importer:
     name = ""  # "microblog" or "staff"
     schema: dict[str, tuple[str, ...]] = {}  # the tables and columns read (checked before anything else)
 
-    def __init__(self, source: Source, *, progress: Callable[[int, str], Progress] = silent):
+    def __init__(self, source: Source, *, database: str = "", progress: Callable[[int, str], Progress] = silent):
         self.source = source
+        self.database = database or source.identity
         self.progress = progress
         self.conflicts: list[Conflict] = []
         self.bad: dict[str, set] = defaultdict(set)  # table → source ids not imported
@@ -153,12 +154,16 @@ class Importer:
     # --- the kept map -----------------------------------------------------------------------------------
 
     def load_map(self, table: str) -> dict[int, int]:
-        rows = ImportedRow.objects.filter(source=self.name, table=table).values_list("source_id", "object_id")
+        rows = ImportedRow.objects.filter(source=self.name, database=self.database, table=table).values_list(
+            "source_id", "object_id"
+        )
         return dict(rows)
 
     def mapped_rows(self, model, table: str, fields: Sequence[str] | None = None):
         """The rows here that the map points at for `table`, by id (one query, whatever their number)."""
-        object_ids = ImportedRow.objects.filter(source=self.name, table=table).values("object_id")
+        object_ids = ImportedRow.objects.filter(source=self.name, database=self.database, table=table).values(
+            "object_id"
+        )
         queryset = model._default_manager.filter(pk__in=models.Subquery(object_ids))
         if fields:
             return {row[0]: row for row in queryset.values_list("pk", *fields)}
@@ -172,10 +177,12 @@ class Importer:
         known = self.load_map(table)
         stale = [source_id for source_id, object_id in pairs if source_id in known and known[source_id] != object_id]
         for chunk in batched(stale):
-            ImportedRow.objects.filter(source=self.name, table=table, source_id__in=chunk).delete()
+            ImportedRow.objects.filter(
+                source=self.name, database=self.database, table=table, source_id__in=chunk
+            ).delete()
         now = timezone.now()
-        new = ((self.name, table, s, o, now) for s, o in pairs if known.get(s) != o)
-        writer = BulkWriter(ImportedRow, ["source", "table", "source_id", "object_id", "imported_at"])
+        new = ((self.name, self.database, table, s, o, now) for s, o in pairs if known.get(s) != o)
+        writer = BulkWriter(ImportedRow, ["source", "database", "table", "source_id", "object_id", "imported_at"])
         writer.write(new)
 
     # --- matching by natural key ------------------------------------------------------------------------
@@ -302,8 +309,13 @@ class Importer:
 
     # --- people -----------------------------------------------------------------------------------------
 
-    def plan_people(self, table: str, rows: list[tuple[int, dict, str, bool]]) -> list[Item]:
+    def plan_people(
+        self, table: str, rows: list[tuple[int, dict, str, bool]], *, made_up: frozenset = frozenset()
+    ) -> list[Item]:
         """People matched by the map, then by username or email in any letter case.
+
+        The usernames of the rows in `made_up` (source ids) were made up here: they match nobody, and one
+        that someone here has is made unique.
 
         `rows`: (source id, field values, password hash, whether they must choose a new password). The
         password is set on a new person, and on one here who has no usable password; never over one they
@@ -350,6 +362,11 @@ class Importer:
                 taken[key][value] = source_id
             obj = by_pk.get(mapped.get(source_id))
             by_username, by_email = usernames.get(keys["username"]), emails.get(keys["email"])
+            if source_id in made_up:
+                target = obj or by_email
+                if by_username is not None and (target is None or by_username.pk != target.pk):
+                    values["username"] = self.free_username(values["username"], source_id)
+                by_username = None
             by_employee_id = employee_ids.get(values.get("employee_id"))
             target = obj or by_username or by_email
             if by_username is not None and by_username.pk != target.pk:
@@ -380,6 +397,15 @@ class Importer:
             items.append(item)
         bar.close()
         return items
+
+    @staticmethod
+    def free_username(base: str, source_id: int) -> str:
+        """`base` with the source id (and a counter, if need be) appended: a username nobody here has."""
+        candidate, n = f"{base[:130]}_{source_id}", 1
+        while User.objects.filter(username__iexact=candidate).exists():
+            n += 1
+            candidate = f"{base[:130]}_{source_id}_{n}"
+        return candidate
 
     def write_people(self, items: list[Item]) -> None:
         for item in items:

@@ -5,6 +5,7 @@ The URL takes the forms of our own `DATABASE_URL` (django-environ): `sqlite:///�
 """
 
 import datetime
+import os
 from collections.abc import Iterable
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -65,6 +66,9 @@ class Source:
             raise SourceError(f"Unsupported source database: {masked(url)} (sqlite:///…, postgres://… or mysql://…)")
         options = dict(config.get("OPTIONS") or {})
         if vendor == "sqlite3":
+            config["NAME"] = os.path.abspath(config["NAME"])
+        self.identity = identity(vendor, config)
+        if vendor == "sqlite3":
             # mode=ro: a missing file is an error, never a new empty database
             config["NAME"] = f"file:{quote(str(config['NAME']))}?mode=ro"
             options["uri"] = True
@@ -109,6 +113,13 @@ class Source:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def identity(vendor: str, config: dict) -> str:
+    """What the import's map calls a source database: engine, host, port and name (no user, no password)."""
+    if vendor == "sqlite3":
+        return f"sqlite:{config['NAME']}"[-200:]
+    return f"{vendor}://{config.get('HOST') or 'localhost'}:{config.get('PORT') or ''}/{config['NAME']}"[-200:]
 
 
 def first_line(exc: Exception) -> str:

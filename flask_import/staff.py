@@ -40,7 +40,7 @@ class StaffImporter(Importer):
         "cadres": ("id", "name"),
         "designations": ("id", "name", "abbr", "cadre_id"),
         "roles": ("id", "name"),
-        "accounts": ("id", "username", "password", "inactive", "user_id"),
+        "accounts": ("id", "username", "password", "inactive", "inactive_date", "inactive_by", "user_id"),
         "users": (
             "id",
             "fullname",
@@ -162,7 +162,7 @@ class StaffImporter(Importer):
             self.notes.append(f"{merged} extra accounts were merged into their person (their roles kept).")
 
     def _plan_people(self) -> None:
-        rows, no_account = [], set()
+        rows, no_account, deactivated_by = [], set(), {}
         usernames = {a["username"].lower() for a in self.account_of.values() if a["username"]}
         records = self._records("users")
         for row in records:
@@ -175,21 +175,31 @@ class StaffImporter(Importer):
                 continue
             if account:
                 values["username"] = account["username"]
-                values["is_active"] = values["is_active"] and not account["inactive"]
+                if values["is_active"] and account["inactive"]:  # the account alone was deactivated
+                    try:
+                        when = utc(account["inactive_date"])
+                    except ValueError as exc:
+                        self.conflict("users", source_id, f"its account: {exc}", "invalid-value")
+                        continue
+                    values["is_active"] = False
+                    values["deactivated_at"] = when or timezone.now()
+                    deactivated_by[source_id] = account["inactive_by"]
                 password = PlainPassword(account["password"]) if account["password"] else unusable_password()
             else:
                 values["username"] = self._username_from_email(row["email"] or "", source_id, usernames)
                 no_account.add(source_id)
                 password = unusable_password()
             rows.append((source_id, values, password, isinstance(password, PlainPassword)))
-        self.people = self.plan_people("users", rows)
+        self.people = self.plan_people("users", rows, made_up=frozenset(no_account))
         by_id = {row["id"]: row for row in records}
         for item in self.people:
             if item.obj is not None and item.source_id in no_account:
                 item.values["username"] = item.obj.username  # made up from the email: never renames anyone
             item.extra["links"] = {
                 "created_by_id": self._account_person(by_id[item.source_id]["created_by"]),
-                "deactivated_by_id": self._account_person(by_id[item.source_id]["inactive_by"]),
+                "deactivated_by_id": self._account_person(
+                    deactivated_by.get(item.source_id, by_id[item.source_id]["inactive_by"])
+                ),
             }
         for item in self.people:
             label = "People"

@@ -29,10 +29,16 @@ class Command(BaseCommand):
         parser.add_argument("url", metavar="DATABASE_URL", help="sqlite:///path, postgres://… or mysql://…")
         parser.add_argument("--dry-run", action="store_true", help="List what would change and every conflict.")
         parser.add_argument("--skip-conflicts", action="store_true", help="Import the rest, and list the rows skipped.")
+        parser.add_argument(
+            "--source-id",
+            default="",
+            help="What the import's map calls this source (default: engine, host, port and database name). "
+            "Give the earlier one when the same database moved, so that a re-run still finds what it made.",
+        )
 
-    def handle(self, *args, kind, url, dry_run, skip_conflicts, verbosity, **options):
+    def handle(self, *args, kind, url, dry_run, skip_conflicts, source_id, verbosity, **options):
         started = time.perf_counter()
-        importer = self._plan(kind, url, verbosity)
+        importer = self._plan(kind, url, source_id, verbosity)
         self._conflicts(importer, skipping=skip_conflicts)
         if importer.conflicts and not skip_conflicts:
             if verbosity >= 1:
@@ -75,12 +81,12 @@ class Command(BaseCommand):
                 )
             )
 
-    def _plan(self, kind: str, url: str, verbosity: int):
+    def _plan(self, kind: str, url: str, source_id: str, verbosity: int):
         try:
             source = Source(url)
         except SourceError as exc:
             raise CommandError(str(exc), returncode=BAD_SOURCE) from exc
-        importer = IMPORTERS[kind](source, progress=self._progress_factory(verbosity))
+        importer = IMPORTERS[kind](source, database=source_id, progress=self._progress_factory(verbosity))
         try:
             source.check(importer.schema, kind)
             importer.plan()
@@ -93,10 +99,11 @@ class Command(BaseCommand):
     def _conflicts(self, importer, *, skipping: bool) -> None:
         if not importer.conflicts:
             return
-        heading = "Skipped, in conflict" if skipping else "Conflicts"
-        self.stdout.write(f"{heading} ({len(importer.conflicts)}):")
+        self.stdout.write(f"Conflicts ({len(importer.conflicts)}):")
         for conflict in importer.conflicts:
             self.stdout.write(f"  {conflict}")
+        if skipping:
+            self.stdout.write("These rows are skipped (--skip-conflicts); the rest is imported.")
 
     def _summary(self, importer, *, would: bool) -> None:
         outcomes = ("created", "updated", "unchanged")
