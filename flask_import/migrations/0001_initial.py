@@ -4,26 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ImportedRow',
+            name="ImportedRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(help_text='Which Flask app: microblog or staff.', max_length=20)),
-                ('database', models.CharField(help_text="Which database of it: engine, host, port and name (or the command's --source-id).", max_length=200)),
-                ('table', models.CharField(help_text='The source table.', max_length=40)),
-                ('source_id', models.BigIntegerField(help_text="The row's id in the source table.")),
-                ('object_id', models.BigIntegerField(help_text='The id of the row made of it here.')),
-                ('imported_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source", models.CharField(help_text="Which Flask app: microblog or staff.", max_length=20)),
+                (
+                    "database",
+                    models.CharField(
+                        help_text="Which database of it: engine, host, port and name (or the command's --source-id).",
+                        max_length=200,
+                    ),
+                ),
+                ("table", models.CharField(help_text="The source table.", max_length=40)),
+                ("source_id", models.BigIntegerField(help_text="The row's id in the source table.")),
+                ("object_id", models.BigIntegerField(help_text="The id of the row made of it here.")),
+                ("imported_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('source', 'database', 'table', 'source_id'), name='flask_import_row_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "database", "table", "source_id"), name="flask_import_row_unique"
+                    )
+                ],
             },
         ),
     ]
