@@ -100,6 +100,7 @@ def _fill() -> None:
     from rest_framework.authtoken.models import Token
 
     from accounts.models import Follow, User
+    from flask_import.models import ImportedRow
     from organization.models import Cadre, Department, Designation, Unit
     from posts.models import Message, Post
     from posts.services import post_export_start
@@ -139,6 +140,10 @@ def _fill() -> None:
             Post.objects.create(author=elodie, body=body, timestamp=when)
             Message.objects.create(sender=elodie, recipient=people[n + 1], body=body, timestamp=when)
         Follow.objects.create(follower=elodie, followed=blank)
+        # What import_flask made of a source row (its map).
+        ImportedRow.objects.create(
+            source="microblog", database="sqlite:/srv/microblog/app.db", table="user", source_id=7, object_id=elodie.pk
+        )
         Follow.objects.filter(follower=elodie).update(created_at=MICROSECOND_TIMES[2])
 
         post_type = ContentType.objects.get_for_model(Post)
@@ -232,6 +237,7 @@ def _probe() -> dict[str, str]:
     from rest_framework.authtoken.models import Token
 
     from accounts.models import Follow, User
+    from flask_import.models import ImportedRow
     from organization.models import Cadre, Department, Designation, Unit
     from posts.models import Message, Post, PostExport
     from posts.tasks import export_posts
@@ -292,6 +298,9 @@ def _probe() -> dict[str, str]:
         Session: session,
         Token: lambda: Token.objects.create(user=person()),
         PostExport: lambda: PostExport.objects.create(user=person()),
+        ImportedRow: lambda: ImportedRow.objects.create(
+            source="staff", database="probe", table="users", source_id=next(n), object_id=person().pk
+        ),
         # A job row, as enqueueing makes it (the database task backend; no worker runs it here).
         DBTaskResult: lambda: DBTaskResult.objects.get(
             id=export_posts.enqueue(str(PostExport.objects.create(user=person()).pk)).id
