@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts import views
-from accounts.forms import PasswordChangeRevokingTokensForm, SetPasswordRevokingTokensForm
+from accounts.forms import SetPasswordRevokingTokensForm
 
 urlpatterns = [
     path("avatar/<int:pk>.svg", views.avatar, name="avatar"),
@@ -14,11 +14,7 @@ urlpatterns = [
     path("accounts/register/", views.register, name="register"),
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     # Django's password change and reset, whose forms also revoke the person's API tokens.
-    path(
-        "accounts/password_change/",
-        auth_views.PasswordChangeView.as_view(form_class=PasswordChangeRevokingTokensForm),
-        name="password_change",
-    ),
+    path("accounts/password_change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "accounts/reset/<uidb64>/<token>/",
         auth_views.PasswordResetConfirmView.as_view(form_class=SetPasswordRevokingTokensForm),

@@ -3,11 +3,13 @@ import math
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, RedirectURLMixin
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import i18n
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from accounts import selectors, services
 from accounts.avatars import identicon_svg
-from accounts.forms import ProfileForm, RegisterForm, SignInForm
+from accounts.forms import PasswordChangeRevokingTokensForm, ProfileForm, RegisterForm, SignInForm
 from accounts.invalidation import person_scope
 from accounts.models import User
 from core.caching import versions
@@ -146,4 +148,18 @@ class SignInView(LoginView):
         response = super().form_valid(form)
         if not form.cleaned_data.get("remember_me"):
             self.request.session.set_expiry(0)
+        return response
+
+
+class PasswordChangeView(RedirectURLMixin, auth_views.PasswordChangeView):
+    """Django's password change (with the form that revokes API tokens) that goes on to `next`, a page of
+    this site, when it was sent there from one (the must_change_password detour); else to the done page."""
+
+    form_class = PasswordChangeRevokingTokensForm
+    next_page = reverse_lazy("password_change_done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if self.get_redirect_url():  # the done page says it; another page gets the message
+            messages.success(self.request, _("Your password has been changed."))
         return response

@@ -215,3 +215,18 @@ def test_people_without_the_flag_cost_no_query_more(settings, flagged):
         flagged_status = sign_in(Client(), flagged).get("/explore/").status_code
         assert flagged_status == (302 if middleware is with_it else 200)  # the setting took effect
     assert counts[0] == counts[1] == counts[2] > 0
+
+
+def test_the_change_goes_on_to_the_page_asked_for_with_a_message(flagged_client, flagged):
+    asked = flagged_client.get("/explore/")
+    response = flagged_client.post(asked["Location"], {"old_password": PASSWORD, **NEW}, follow=True)
+    assert [url for url, _ in response.redirect_chain] == ["/explore/"]
+    assert "Your password has been changed." in text(response)
+    assert not _flag(flagged)
+
+
+@pytest.mark.parametrize("next_url", ["https://evil.example/", "//evil.example/x"])
+def test_the_change_never_goes_on_to_another_site(flagged_client, next_url):
+    response = flagged_client.post(f"{CHANGE}?{urlencode({'next': next_url})}", {"old_password": PASSWORD, **NEW})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("password_change_done")
