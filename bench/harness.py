@@ -1306,7 +1306,9 @@ def main():
     args = parse_args()
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGHUP, _on_signal)
-    cache_root = Path(tempfile.mkdtemp(prefix="microblog-bench-"))
+    # On a RAM filesystem where there is one, as the project's default CACHE_DIR (settings.memory_cache_dir).
+    memory = os.environ.get("XDG_RUNTIME_DIR") or ("/dev/shm" if os.path.isdir("/dev/shm") else None)
+    cache_root = Path(tempfile.mkdtemp(prefix="microblog-bench-", dir=memory))
     atexit.register(shutil.rmtree, cache_root, True)  # atexit runs last-in first: after stop_all
     atexit.register(stop_all)
     if not shutil.which("wrk"):

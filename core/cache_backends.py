@@ -13,9 +13,11 @@ carry their window in their key (core.throttling), so the TIMEOUT only has to ou
 
 import os
 from contextlib import contextmanager
+from pathlib import Path
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache as DjangoFileBasedCache
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files import locks
 
 LOCK_FILE = "counters.lock"  # not a cache entry (no .djcache suffix): clear() and culling leave it
@@ -25,6 +27,7 @@ class FileBasedCache(DjangoFileBasedCache):
     """Django's FileBasedCache with `add()` and `incr()` atomic across the processes that share the folder."""
 
     def __init__(self, dir, params):
+        private_folder(Path(dir).absolute())  # before Django's, which makes the folder if it is missing
         super().__init__(dir, params)
         self.lock_path = os.path.join(os.path.abspath(dir), LOCK_FILE)
 
@@ -46,3 +49,25 @@ class FileBasedCache(DjangoFileBasedCache):
     def incr(self, key, delta=1, version=None):
         with self.counter_lock():
             return super().incr(key, delta, version)
+
+
+def private_folder(path: Path) -> None:
+    """Make `path` (and any missing parent) a folder only this user can open, or refuse one that is not.
+
+    The file cache unpickles what it finds in its folder: a folder that someone else owns or can write to
+    (a name taken first in /dev/shm, say) would let them run code in the workers.
+    """
+    missing = []
+    while not path.exists():
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+    path = missing[0] if missing else path
+    status = path.stat()
+    owner = os.geteuid() if hasattr(os, "geteuid") else status.st_uid
+    if not path.is_dir() or status.st_uid != owner or status.st_mode & 0o022:
+        raise ImproperlyConfigured(
+            f"The cache folder {path} must be a folder of this user that no one else can write to "
+            "(the file cache loads what it finds there): remove it, or set CACHE_DIR to another folder."
+        )
