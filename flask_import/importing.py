@@ -153,17 +153,16 @@ class Importer:
 
     # --- the kept map -----------------------------------------------------------------------------------
 
+    def map_of(self, table: str):
+        """The map's entries for `table` of this source database."""
+        return ImportedRow.objects.filter(source=self.name, database=self.database, table=table)
+
     def load_map(self, table: str) -> dict[int, int]:
-        rows = ImportedRow.objects.filter(source=self.name, database=self.database, table=table).values_list(
-            "source_id", "object_id"
-        )
-        return dict(rows)
+        return dict(self.map_of(table).values_list("source_id", "object_id"))
 
     def mapped_rows(self, model, table: str, fields: Sequence[str] | None = None):
         """The rows here that the map points at for `table`, by id (one query, whatever their number)."""
-        object_ids = ImportedRow.objects.filter(source=self.name, database=self.database, table=table).values(
-            "object_id"
-        )
+        object_ids = self.map_of(table).values("object_id")
         queryset = model._default_manager.filter(pk__in=models.Subquery(object_ids))
         if fields:
             return {row[0]: row for row in queryset.values_list("pk", *fields)}
@@ -177,9 +176,7 @@ class Importer:
         known = self.load_map(table)
         stale = [source_id for source_id, object_id in pairs if source_id in known and known[source_id] != object_id]
         for chunk in batched(stale):
-            ImportedRow.objects.filter(
-                source=self.name, database=self.database, table=table, source_id__in=chunk
-            ).delete()
+            self.map_of(table).filter(source_id__in=chunk).delete()
         now = timezone.now()
         new = ((self.name, self.database, table, s, o, now) for s, o in pairs if known.get(s) != o)
         writer = BulkWriter(ImportedRow, ["source", "database", "table", "source_id", "object_id", "imported_at"])
@@ -218,13 +215,13 @@ class Importer:
         for item in items:
             if item.obj is None:
                 self.counts[label, "created"] += 1
-            elif self.differs(item.obj, item.values) or item.extra.get("password_change"):
+            elif self.differs(item.obj, item.values | item.extra.get("links", {})) or item.extra.get("password_change"):
                 self.counts[label, "updated"] += 1
             else:
                 self.counts[label, "unchanged"] += 1
 
     def create(self, model, objs: list, *, table: str, source_ids: list[int], history: bool = False) -> None:
-        """Insert new rows (bulk writer, ids back), their history records and their map entries."""
+        """Insert new rows (bulk writer, ids back) and their history records; `self.ids` learns their ids."""
         if not objs:
             return
         fields = [f.attname for f in model._meta.concrete_fields if not f.primary_key]
@@ -238,7 +235,6 @@ class Importer:
             for obj, source_id in zip(objs, source_ids, strict=True):
                 obj._change_reason = f"{self.reason}: {table} {source_id}"  # django-simple-history's own attribute
             model.history.bulk_history_create(objs, default_change_reason=self.reason)
-        self.save_map(table, zip(source_ids, ids, strict=True))
         for source_id, pk in zip(source_ids, ids, strict=True):
             self.ids[table][source_id] = pk
 
@@ -265,7 +261,7 @@ class Importer:
                 self.ids[table][item.source_id] = item.obj.pk
                 bar.update()
         bar.close()
-        self.save_map(table, [(item.source_id, item.obj.pk) for item in items if item.obj is not None])
+        self.save_map(table, [(item.source_id, self.ids[table][item.source_id]) for item in items])
 
     # --- organization-like rows matched by name ---------------------------------------------------------
 

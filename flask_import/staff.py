@@ -74,6 +74,7 @@ class StaffImporter(Importer):
 
     def plan(self) -> None:
         self.organization = {}
+        self.parents: dict[tuple[str, int], int] = {}  # (units or designations, source id) → its parent's id
         self._plan_departments()
         self._plan_named_with_parent(Unit, "units", "departments", "department")
         self._plan_named(Cadre, "cadres", lambda row: {"name": row["name"]})
@@ -127,8 +128,6 @@ class StaffImporter(Importer):
         self._plan_named(Department, "departments", values_of)
 
     def _plan_named_with_parent(self, model, table: str, parent: str, what: str) -> None:
-        self.parents = getattr(self, "parents", {})
-
         def values_of(row):
             self.seen[table].add(row["id"])
             if not self.parent_ok(table, row["id"], parent, row[f"{what}_id"], what):
@@ -201,14 +200,7 @@ class StaffImporter(Importer):
                     deactivated_by.get(item.source_id, by_id[item.source_id]["inactive_by"])
                 ),
             }
-        for item in self.people:
-            label = "People"
-            if item.obj is None:
-                self.counts[label, "created"] += 1
-            elif self.differs(item.obj, item.values | item.extra["links"]) or "password_change" in item.extra:
-                self.counts[label, "updated"] += 1
-            else:
-                self.counts[label, "unchanged"] += 1
+        self.count_plan(User, self.people)
         if no_account:
             self.notes.append(f"{len(no_account)} people have no account: their username comes from their email.")
 
@@ -278,15 +270,11 @@ class StaffImporter(Importer):
     def _write_links(self) -> None:
         """Who created and who deactivated each person: people of the same source, so after all are written."""
         for item in self.people:
-            links = self.resolve({k: v for k, v in item.extra["links"].items() if v is not None})
-            links = {name: links.get(name) for name in item.extra["links"]}
-            obj = item.obj or User(pk=self.ids["users"][item.source_id], created_by=None, deactivated_by=None)
-            if item.obj is None:
-                changed = [name for name, value in links.items() if value is not None]
-                if changed:
-                    User.objects.filter(pk=obj.pk).update(**{name: links[name] for name in changed})
-            else:
-                self.update(obj, links, table="users", source_id=item.source_id)
+            links = self.resolve(item.extra["links"])  # a person's id, or None
+            if item.obj is not None:
+                self.update(item.obj, links, table="users", source_id=item.source_id)
+            elif known := {name: pk for name, pk in links.items() if pk is not None}:
+                User.objects.filter(pk=self.ids["users"][item.source_id]).update(**known)
 
     # --- roles and heads ------------------------------------------------------------------------------------
 
