@@ -20,21 +20,35 @@ def person_scope(pk: int) -> str:
     return f"person:{pk}"
 
 
+def account_scope(pk: int) -> str:
+    """The scope of one person's row as the person themselves is loaded (sessions): every field of it."""
+    return f"account:{pk}"
+
+
+def account_changed(pk: int) -> None:
+    """A field of a person's row changed that none of the shown reads has (a `QuerySet.update()` of one)."""
+    invalidate(account_scope(pk))
+
+
 def following_scope(pk: int) -> str:
     """The scope of whom one person follows: their feed and the follow buttons they see."""
     return f"following:{pk}"
 
 
+def _person_scopes(pk: int, username_may_change: bool) -> list[str]:
+    return [person_scope(pk), "people", *(["posts"] if username_may_change else [])]
+
+
 def person_changed(pk: int, *, username_may_change: bool = True) -> None:
     """A person's shown fields changed: their own reads and the lists of people (and of posts, by username)."""
-    invalidate(person_scope(pk), "people", *(["posts"] if username_may_change else []))
+    invalidate(*_person_scopes(pk, username_may_change))
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.invalidation.user_saved")
 def user_saved(sender, instance: User, created: bool, update_fields=None, **kwargs) -> None:
-    if update_fields is not None and set(update_fields) <= UNSHOWN_FIELDS:
-        return
-    person_changed(instance.pk, username_may_change=update_fields is None or "username" in update_fields)
+    shown = update_fields is None or not set(update_fields) <= UNSHOWN_FIELDS
+    username_may_change = update_fields is None or "username" in update_fields
+    invalidate(account_scope(instance.pk), *(_person_scopes(instance.pk, username_may_change) if shown else ()))
 
 
 @receiver(post_delete, sender=User, dispatch_uid="accounts.invalidation.user_deleted")

@@ -103,7 +103,7 @@ def user_profile(*, username: str, viewer: User | None = None) -> User:
     person is not kept (it was read before any version: core.caching would have to trust it).
     """
     signed_in = viewer is not None and viewer.is_authenticated
-    hint = cache.get(_username_key(username))
+    hint = user_id_hint(username)
     person = _cached_person(hint) if hint is not None else None
     if person is not None and person.username == username:
         if signed_in:
@@ -115,6 +115,11 @@ def user_profile(*, username: str, viewer: User | None = None) -> User:
     person = people.get()
     cache.set(_username_key(username), person.pk, timeout=None)
     return person
+
+
+def user_id_hint(username: str) -> int | None:
+    """The id of the person `user_profile()` last found by `username`: a hint, which may be out of date."""
+    return cache.get(_username_key(username))
 
 
 def _username_key(username: str) -> str:

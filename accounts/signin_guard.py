@@ -11,6 +11,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
+from accounts.invalidation import account_scope, person_scope
+from core.caching import cached
 from core.caching import state as cache
 from core.clients import client_address
 
@@ -70,3 +72,18 @@ class GuardedModelBackend(ModelBackend):
         else:
             signin_succeeded(request, username)
         return user
+
+    def get_user(self, user_id):
+        """The signed-in person of a session, read from the shared cache (core.caching) instead of a query.
+
+        Kept under the versions of their row (every save of it, and the few `update()`s of it, bump one),
+        their shown fields and the organization's (`update()`s that move people), so that a password
+        change, a deactivation or any edit shows at the next request, in every worker.
+        """
+        pk = get_user_model()._meta.pk.to_python(user_id)
+
+        def read():
+            return get_user_model()._default_manager.filter(pk=pk).first() or False  # False: none
+
+        user = cached(f"session-user:{pk}", read, scopes=(account_scope(pk), person_scope(pk), "org"))
+        return user if user and self.user_can_authenticate(user) else None

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts import selectors, services
 from accounts.avatars import identicon_svg
 from accounts.forms import PasswordChangeRevokingTokensForm, ProfileForm, RegisterForm, SignInForm
-from accounts.invalidation import person_scope
+from accounts.invalidation import following_scope, person_scope
 from accounts.models import User
 from core.caching import versions
-from core.pages import add_service_errors, paginate
+from core.pages import add_service_errors, cached_page, paginate
 from core.throttling import registration_allowed
 from posts.selectors import posts_by_author
 
@@ -43,10 +43,24 @@ def _profile_or_404(request, username: str) -> User:
 
 @require_safe
 def profile(request, username: str):
-    person = _profile_or_404(request, username)
-    page = paginate(request, posts_by_author(author=person), count=person.post_count)
-    cards_key = f"posts-by:{person.pk}@{versions(person_scope(person.pk))}"  # their posts and their username
-    return render(request, "accounts/profile.html", {"person": person, "page": page, "cards_key": cards_key})
+    def render_profile():
+        person = _profile_or_404(request, username)
+        page = paginate(request, posts_by_author(author=person), count=person.post_count)
+        cards_key = f"posts-by:{person.pk}@{versions(person_scope(person.pk))}"  # their posts and their username
+        return render(request, "accounts/profile.html", {"person": person, "page": page, "cards_key": cards_key})
+
+    # Kept under the id this username last had, so that a kept page is found without reading the person. An
+    # out-of-date id (the name went to someone else) is never read again: the render points the name at the
+    # new id, and the old one's versions change if it ever takes the name back.
+    person_id = selectors.user_id_hint(username)
+    if person_id is None:
+        return render_profile()  # the first visit by this name (the render notes its id)
+    # The person (their fields, counts and posts) and the organization's names; the viewer's name (in the
+    # navigation) and follows (the follow button).
+    scopes = [person_scope(person_id), "org"]
+    if request.user.is_authenticated:
+        scopes += [person_scope(request.user.pk), following_scope(request.user.pk)]
+    return cached_page(request, f"profile:{person_id}", render_profile, scopes)
 
 
 @require_safe

@@ -1,14 +1,16 @@
-"""Cached reads with exact invalidation: what a read shows is kept under a key that names the versions of
-everything it depends on, and every write that changes one of those bumps its version.
+"""Cached reads with exact invalidation: what a read shows is kept with the versions of everything it depends
+on, and every write that changes one of those bumps its version.
 
 A *scope* is a name for a set of things a read can show: "posts" (any post), "people" (any person as the
 lists show them), "person:42" (one person: their fields, counts and posts), "following:42" (whom they
 follow), "org" (the organization's names and structure). Each scope has a version, a random token kept
 without expiry in the `state` cache (settings.CACHES: the shared cache, or a small folder beside it).
-A read asks for the versions of its scopes (one `get_many`) and looks for its value under a key that ends
-with them; a write calls `invalidate(scope, ...)`, which gives those scopes new tokens once the
-transaction commits, so every later read, in any worker or on any node sharing the cache, misses the old
-entries and reads the database. Old entries are never read again and expire (or are culled).
+A read's value is kept with the versions of its scopes it was read under; a read asks for the current
+versions and the kept value together (one `get_many`, one round trip when versions and values share a
+store, as with Redis) and uses the value only if its versions are the current ones. A write calls
+`invalidate(scope, ...)`, which gives those scopes new tokens once the transaction commits, so every later
+read, in any worker or on any node sharing the cache, finds the kept value out of date and reads the
+database (and keeps what it read in its place).
 
 Why this never serves a stale value: a version changes again once the write is committed (`invalidate`),
 and a reader that sees that version reads the database after the commit. A version that is lost from the cache
@@ -21,6 +23,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache, caches
 from django.db import transaction
 from django.utils.connection import ConnectionProxy
@@ -44,14 +47,28 @@ def _new_version() -> str:
 
 def versions(*scopes: str) -> str:
     """The current versions of "all" and of `scopes`, as one string to end a cache key with."""
-    keys = [_scope_key(scope) for scope in (ALL, *scopes)]
-    found = state.get_many(keys)
-    for key in keys:
-        if key not in found:
-            version = _new_version()
-            # Another process may have set it first: use theirs, so that both read the same entries.
-            found[key] = version if state.add(key, version, timeout=None) else state.get(key, version)
-    return ".".join(found[key] for key in keys)
+    keys = _scope_keys(scopes)
+    return _joined(keys, state.get_many(keys))
+
+
+def lookup(name: str, scopes: Iterable[str] = ()) -> tuple[str, Any]:
+    """The current versions of `scopes` and the value kept under `name` if it was read under them, else None.
+
+    One round trip where the versions and the values share a store (settings.CACHES: a CACHE_URL serves both).
+    """
+    keys = _scope_keys(scopes)
+    if settings.CACHES["state"] == settings.CACHES["default"]:
+        found = cache.get_many([*keys, name])
+        kept = found.pop(name, None)
+    else:
+        found, kept = state.get_many(keys), cache.get(name)
+    at = _joined(keys, found)
+    return at, _value_at(kept, at)
+
+
+def keep(name: str, at: str, value: Any, timeout: int = DEFAULT_TIMEOUT) -> None:
+    """Keep `value`, read under the versions `at` (from `lookup()` or `versions()`), under `name`."""
+    cache.set(name, (at, value), timeout)
 
 
 def cached(
@@ -62,13 +79,37 @@ def cached(
     at: str | None = None,
     timeout: int = DEFAULT_TIMEOUT,
 ) -> Any:
-    """`compute()`, kept under `name` and the versions of `scopes`; computed again after any of them changes.
+    """`compute()`, kept under `name` with the versions of `scopes`; computed again after any of them changes.
 
     `name` must say everything else the value depends on (ids, page, language, host…). `at`: those versions,
     when the caller has read them already (`versions()`). `compute()` must not return None (the cache cannot
     tell it from a miss).
     """
-    return cache.get_or_set(f"{name}@{at if at is not None else versions(*scopes)}", compute, timeout)
+    if at is None:
+        at, value = lookup(name, scopes)
+    else:
+        value = _value_at(cache.get(name), at)
+    if value is None:
+        value = compute()
+        keep(name, at, value, timeout)
+    return value
+
+
+def _scope_keys(scopes: Iterable[str]) -> list[str]:
+    return [_scope_key(scope) for scope in (ALL, *scopes)]
+
+
+def _joined(keys: list[str], found: dict[str, str]) -> str:
+    for key in keys:
+        if key not in found:
+            version = _new_version()
+            # Another process may have set it first: use theirs, so that both read the same entries.
+            found[key] = version if state.add(key, version, timeout=None) else state.get(key, version)
+    return ".".join(found[key] for key in keys)
+
+
+def _value_at(kept: Any, at: str) -> Any:
+    return kept[1] if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == at else None
 
 
 def invalidate(*scopes: str) -> None:

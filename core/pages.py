@@ -1,9 +1,17 @@
 """What the HTML pages share."""
 
+import hashlib
+from collections.abc import Callable, Iterable
+
+from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.translation import get_language
 
-from core.caching import cached, versions
+from core.caching import cached, keep, lookup, versions
 
 PAGE_SIZE = 25
 
@@ -28,6 +36,31 @@ def paginate_cached(request, queryset, name: str, *scopes: str, per_page: int = 
     key = versions(*scopes)
     count = cached(f"count:{name}", queryset.count, at=key)
     return paginate(request, queryset, per_page, count=count), f"{name}@{key}"
+
+
+def cached_page(request, name: str, render: Callable[[], HttpResponse], scopes: Iterable[str]) -> HttpResponse:
+    """The page `render()` answers, its HTML kept in the shared cache for this viewer under the versions of `scopes`.
+
+    `scopes` must name everything the page shows (core.caching), the layout's signed-in person included. The key
+    also holds `name`, the path and query, the language, the viewer and their CSRF cookie: the forms of a kept
+    page carry CSRF tokens made from that cookie's secret, which stay valid for as long as the browser sends it
+    (a new sign-in rotates it). Kept and served only for GET and HEAD requests that carry a CSRF cookie and
+    have no message waiting to be shown, and only 200 answers are kept.
+    """
+    csrf_cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
+    if request.method not in ("GET", "HEAD") or not csrf_cookie or get_messages(request):
+        return render()
+    request_digest = hashlib.sha256(f"{request.get_full_path()}\n{get_language()}\n{csrf_cookie}".encode()).hexdigest()
+    key = f"page:{name}:{request.user.pk}:{request_digest[:32]}"
+    at, kept = lookup(key, scopes)
+    if kept is not None:
+        get_token(request)  # as rendering the page's forms does: the CSRF cookie is sent again, kept fresh
+        content, content_type = kept
+        return HttpResponse(content, content_type=content_type)
+    response = render()
+    if response.status_code == 200 and not response.streaming and not response.cookies:
+        keep(key, at, (response.content, response["Content-Type"]))
+    return response
 
 
 def add_service_errors(form, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.invalidation import account_changed
 from accounts.models import User
 from posts.exports import post_export_finish
 from posts.models import Message, Post, PostExport
@@ -46,6 +47,7 @@ def messages_mark_read(*, user: User) -> None:
     """Everything received until now counts as read."""
     user.last_message_read_time = timezone.now()
     User.objects.filter(pk=user.pk).update(last_message_read_time=user.last_message_read_time)
+    account_changed(user.pk)  # update() sends no signal; the signed-in person is read from the cache
 
 
 class ExportInProgress(Exception):

@@ -8,9 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.invalidation import following_scope
+from accounts.invalidation import following_scope, person_scope
 from accounts.models import User
-from core.pages import add_service_errors, paginate, paginate_cached
+from core.pages import add_service_errors, cached_page, paginate, paginate_cached
 from core.search import search_problem
 from posts import selectors, services
 from posts.forms import MessageForm, PostForm
@@ -30,11 +30,18 @@ def index(request):
         else:
             messages.success(request, _("Your post is live."))
             return redirect("index")
-    feed = selectors.feed_for_user(user=request.user)
-    page, cards_key = paginate_cached(
-        request, feed, f"feed:{request.user.pk}", "posts", following_scope(request.user.pk)
-    )
-    return render(request, "posts/index.html", {"form": form, "page": page, "cards_key": cards_key, "title": _("Home")})
+
+    def render_feed():
+        feed = selectors.feed_for_user(user=request.user)
+        page, cards_key = paginate_cached(
+            request, feed, f"feed:{request.user.pk}", "posts", following_scope(request.user.pk)
+        )
+        context = {"form": form, "page": page, "cards_key": cards_key, "title": _("Home")}
+        return render(request, "posts/index.html", context)
+
+    # The feed (any post may be in it, by whom they follow) and their own name (greeting and navigation).
+    scopes = ("posts", following_scope(request.user.pk), person_scope(request.user.pk))
+    return cached_page(request, "feed", render_feed, scopes)
 
 
 @require_safe
