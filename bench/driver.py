@@ -37,6 +37,7 @@ import threading
 import time
 
 import psycopg
+from endpoints import session_headers
 
 GRID = [*range(1, 99), 98.5, 99, 99.25, 99.5, 99.75, 99.9, 100]  # the percentiles wrk_report.lua reports
 WRITE_EVERY = 20
@@ -169,7 +170,7 @@ class MixedLoad:
         self.port, self.endpoint, self.path, self.headers, self.people = port, endpoint, path, headers, people
         self.tag = tag
         self.token = {"Authorization": f"Token {people['token']}"}
-        self.session = {"Cookie": f"{people['session_cookie']}={people['session_key']}"}
+        self.session = session_headers(people)
         self.db = psycopg.connect(db_url, autocommit=True, application_name="bench-driver")
         self.db_lock = threading.Lock()
         self.writes_made = 0

@@ -59,5 +59,13 @@ def auth_headers(endpoint: dict, people: dict) -> dict[str, str]:
     if endpoint["auth"] == "token":
         return {"Authorization": f"Token {people['token']}"}
     if endpoint["auth"] == "session":
-        return {"Cookie": f"{people['session_cookie']}={people['session_key']}"}
+        return session_headers(people)
     return {}
+
+
+def session_headers(people: dict) -> dict[str, str]:
+    """The cookies of a signed-in browser: its session, and the CSRF cookie every page's forms are made for
+    (a browser has it from the sign-in page on)."""
+    return {
+        "Cookie": f"{people['session_cookie']}={people['session_key']}; {people['csrf_cookie']}={people['csrf_secret']}"
+    }

@@ -1188,7 +1188,7 @@ def assemble(args, people, capture, floor_cap, pairs, seeding, vers, env_public)
             judge(item["pass"], f"EXPLAIN {EXPLAIN[name]} ({name}), {query_kind(item['sql'])}: {why}")
     if seeding:
         judge(seeding["pass"], f"seed_db / COPY rows/s = {seeding['ratio']:.2f}")
-    public_people = {k: v for k, v in people.items() if k not in ("token", "session_key")}
+    public_people = {k: v for k, v in people.items() if k not in ("token", "session_key", "csrf_secret")}
     for cap in capture.values():
         for entry in cap.values():
             entry.pop("explain", None)

@@ -41,6 +41,7 @@ from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Count  # noqa: E402
+from django.utils.crypto import get_random_string  # noqa: E402
 from endpoints import ENDPOINTS, EXPLAIN, auth_headers, resolve  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 from wsgi_call import StatementCounter, call  # noqa: E402
@@ -80,6 +81,8 @@ def create_auth() -> dict:
         "token": token.key,
         "session_key": session.session_key,
         "session_cookie": settings.SESSION_COOKIE_NAME,
+        "csrf_cookie": settings.CSRF_COOKIE_NAME,
+        "csrf_secret": get_random_string(32),  # the form of Django's CSRF cookie: 32 letters and digits
     }
     return out
 
