@@ -5,8 +5,11 @@ spreadsheet imports and anything else that saves through the ORM. Writes that by
 (`QuerySet.update()`, bulk inserts) call `core.caching.invalidate` themselves.
 """
 
+import hashlib
+
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
+from rest_framework.authtoken.models import Token, TokenProxy
 
 from accounts.models import Follow, User
 from core.caching import invalidate, invalidate_all
@@ -28,6 +31,11 @@ def account_scope(pk: int) -> str:
 def account_changed(pk: int) -> None:
     """A field of a person's row changed that none of the shown reads has (a `QuerySet.update()` of one)."""
     invalidate(account_scope(pk))
+
+
+def token_scope(key: str) -> str:
+    """The scope of one API token: whose it is, until it is deleted."""
+    return f"token:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
 
 
 def following_scope(pk: int) -> str:
@@ -73,3 +81,15 @@ def follow_changed(sender, instance: Follow, **kwargs) -> None:
     # Both people's counts, whom the follower follows (their feed), and the lists that show counts.
     follower, followed = instance.follower_id, instance.followed_id
     invalidate(person_scope(follower), person_scope(followed), following_scope(follower), "people")
+
+
+def token_changed(sender, instance: Token, **kwargs) -> None:
+    invalidate(token_scope(instance.key))
+
+
+# The admin changes tokens through DRF's proxy model, whose signals are its own.
+for _model in (Token, TokenProxy):
+    post_save.connect(token_changed, sender=_model, dispatch_uid=f"accounts.invalidation.token_saved.{_model.__name__}")
+    post_delete.connect(
+        token_changed, sender=_model, dispatch_uid=f"accounts.invalidation.token_deleted.{_model.__name__}"
+    )

@@ -60,7 +60,7 @@ def user_update(*, user: User, **fields) -> User:
         fields["email"] = User.objects.normalize_email(fields["email"])
     for name, value in fields.items():
         setattr(user, name, value)
-    _check_free(user)
+    _check_free(user, fields)
     # Only what was asked is checked and written: a concurrent change of another field (its department
     # deleted meanwhile, say) is neither an error here nor overwritten.
     _full_clean(user, exclude=[f.name for f in User._meta.concrete_fields if f.name not in fields])
@@ -96,12 +96,12 @@ def user_record_active_change(*, user: User, by: User | None) -> None:
         user.deactivated_by, user.deactivated_at = by, timezone.now()
 
 
-def _check_free(user: User) -> None:
-    """Field errors for a username or email another person has, in any letter case."""
+def _check_free(user: User, fields=("username", "email")) -> None:
+    """Field errors for a username or email another person has, in any letter case (of those in `fields`)."""
     errors = {}
-    if username_taken(username=user.username, exclude_pk=user.pk):
+    if "username" in fields and username_taken(username=user.username, exclude_pk=user.pk):
         errors["username"] = USERNAME_TAKEN
-    if user.email and email_taken(email=user.email, exclude_pk=user.pk):
+    if "email" in fields and user.email and email_taken(email=user.email, exclude_pk=user.pk):
         errors["email"] = EMAIL_TAKEN
     if errors:
         raise ValidationError(errors)

@@ -11,8 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
-from accounts.invalidation import account_scope, person_scope
-from core.caching import cached
+from accounts.authentication import person_row
 from core.caching import state as cache
 from core.clients import client_address
 
@@ -74,16 +73,6 @@ class GuardedModelBackend(ModelBackend):
         return user
 
     def get_user(self, user_id):
-        """The signed-in person of a session, read from the shared cache (core.caching) instead of a query.
-
-        Kept under the versions of their row (every save of it, and the few `update()`s of it, bump one),
-        their shown fields and the organization's (`update()`s that move people), so that a password
-        change, a deactivation or any edit shows at the next request, in every worker.
-        """
-        pk = get_user_model()._meta.pk.to_python(user_id)
-
-        def read():
-            return get_user_model()._default_manager.filter(pk=pk).first() or False  # False: none
-
-        user = cached(f"session-user:{pk}", read, scopes=(account_scope(pk), person_scope(pk), "org"))
-        return user if user and self.user_can_authenticate(user) else None
+        """The signed-in person of a session, from the shared cache (accounts.authentication.person_row)."""
+        user = person_row(get_user_model()._meta.pk.to_python(user_id))
+        return user if user is not None and self.user_can_authenticate(user) else None
