@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 
 from accounts.authentication import person_row
-from core.caching import state as cache
+from core.caching import counters as cache
 from core.clients import client_address
 
 

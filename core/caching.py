@@ -28,9 +28,11 @@ from django.core.cache import cache, caches
 from django.db import transaction
 from django.utils.connection import ConnectionProxy
 
-# Small entries written often (settings.CACHES["state"]): the throttle and sign-in counters and the versions
-# below; looked up on each use, as `django.core.cache.cache` is.
+# Small entries written often, looked up on each use as `django.core.cache.cache` is (settings.CACHES): the
+# versions below (every write), and the throttle and sign-in counters (every API request: core.throttling,
+# accounts.signin_guard). With a CACHE_URL all three are the one shared cache.
 state = ConnectionProxy(caches, "state")
+counters = ConnectionProxy(caches, "counters")
 
 ALL = "all"
 DEFAULT_TIMEOUT = 24 * 60 * 60  # seconds a cached read is kept at most (it is never served once stale)

@@ -12,14 +12,14 @@ the limit across the boundary of two windows.
 
 from rest_framework import throttling
 
-from core.caching import state
+from core.caching import counters
 
 
 class FixedWindowThrottle(throttling.SimpleRateThrottle):
     """SimpleRateThrottle's rates and cache keys, counted in fixed windows of the rate's period, in the
-    "state" cache (settings.CACHES: the shared cache, or a small folder of its own beside the file cache's)."""
+    "counters" cache (settings.CACHES: the shared cache, or a small folder of its own beside the file cache's)."""
 
-    cache = state
+    cache = counters
 
     def allow_request(self, request, view):
         if self.rate is None:
@@ -30,16 +30,20 @@ class FixedWindowThrottle(throttling.SimpleRateThrottle):
         self.now = self.timer()
         window = int(self.now // self.duration)
         self.window_ends = (window + 1) * self.duration
-        key = f"{self.key}:{window}"
-        return self._count(key) <= self.num_requests
+        return self._count(window) <= self.num_requests
 
-    def _count(self, key: str) -> int:
+    def _count(self, window: int) -> int:
         """Count this request in the window's counter, opening it for the window's first request."""
+        key = f"{self.key}:{window}"
         try:
             return self.cache.incr(key)  # the common case: the counter exists
         except ValueError:
             pass
         if self.cache.add(key, 1, timeout=self.duration + 1):
+            # The last window's counter is done with. It would expire, but the file cache only removes an
+            # expired entry when it is read again (never, here) or culled, and lists its whole folder on
+            # every write: left there, counters of past windows would make every request slower.
+            self.cache.delete(f"{self.key}:{window - 1}")
             return 1
         try:
             return self.cache.incr(key)  # another worker opened it in between

@@ -33,6 +33,7 @@ def _private_cache_folder(tmp_path_factory):
     caches_setting = {
         "default": {**settings.CACHES["default"], "LOCATION": str(folder)},
         "state": {**settings.CACHES["state"], "LOCATION": str(folder / "state")},
+        "counters": {**settings.CACHES["counters"], "LOCATION": str(folder / "counters")},
     }
     previous = os.environ.get("CACHE_DIR")
     os.environ["CACHE_DIR"] = str(folder)

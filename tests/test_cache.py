@@ -80,7 +80,7 @@ def stores(request, settings, tmp_path):
     (the versions and a value are then read in one round trip)."""
     if request.param == "one store":
         shared = {**settings.CACHES["default"], "LOCATION": str(tmp_path)}
-        settings.CACHES = {"default": shared, "state": shared}
+        settings.CACHES = {"default": shared, "state": shared, "counters": shared}
     return request.param
 
 

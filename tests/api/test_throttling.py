@@ -53,7 +53,7 @@ def test_a_counter_that_expired_between_add_and_incr_starts_again(clock, monkeyp
     from django.contrib.auth.models import AnonymousUser
     from django.core.cache import caches
 
-    cache = caches["state"]
+    cache = caches["counters"]
 
     request = rf.get("/")
     request.user = AnonymousUser()
@@ -66,6 +66,25 @@ def test_a_counter_that_expired_between_add_and_incr_starts_again(clock, monkeyp
         cache.delete(key)
         raise ValueError(f"Key '{key}' not found")
 
-    monkeypatch.setattr(caches["state"], "incr", expired)
+    monkeypatch.setattr(caches["counters"], "incr", expired)
     assert throttling.AnonRateThrottle().allow_request(request, None)
     assert cache.get(key) == 1  # counted again from one
+
+
+def test_opening_a_window_removes_the_last_windows_counter(clock, rf):
+    """The file cache lists its folder on every write and removes expired entries only when read or culled:
+    past windows' counters would pile up there and make every request slower."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.cache import caches
+
+    cache = caches["counters"]
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    throttle = throttling.AnonRateThrottle()
+    keys = []
+    for _ in range(3):
+        for _ in range(2):
+            assert throttle.allow_request(request, None)
+        keys.append(f"{throttle.key}:{int(clock[0] // 60)}")
+        clock[0] += 60
+    assert [cache.get(key) for key in keys] == [None, None, 2]
