@@ -6,21 +6,21 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
-from accounts.invalidation import account_scope, person_scope, token_scope
+from accounts.invalidation import account_scope, token_scope
 from accounts.models import User
 from core.caching import cached, keep, lookup
 
 
 def person_row(pk: int) -> User | None:
     """Person `pk` as a request's user: every field of their row, kept under the versions of the row (every
-    save of it and the few `update()`s of it bump one), of their shown fields and of the organization's
+    save of it and every `update()` of it bump it: accounts.invalidation) and of the organization's
     (`update()`s that move people), so that a password change, a deactivation or any edit shows at the
-    next request, in every worker."""
+    next request, in every worker. Their posts and follows, which the row does not hold, leave it kept."""
 
     def read() -> User | bool:
         return User.objects.filter(pk=pk).first() or False  # False: none (the cache cannot keep None)
 
-    return cached(f"person-row:{pk}", read, scopes=(account_scope(pk), person_scope(pk), "org")) or None
+    return cached(f"person-row:{pk}", read, scopes=(account_scope(pk), "org")) or None
 
 
 class CachedTokenAuthentication(TokenAuthentication):

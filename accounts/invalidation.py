@@ -24,7 +24,9 @@ def person_scope(pk: int) -> str:
 
 
 def account_scope(pk: int) -> str:
-    """The scope of one person's row as the person themselves is loaded (sessions): every field of it."""
+    """The scope of one person's row as their requests load it (sessions, tokens): every field of it. Bumped
+    by every save of the row and every `update()` of it; not by their posts or follows, which the row
+    does not hold."""
     return f"account:{pk}"
 
 
@@ -48,8 +50,9 @@ def _person_scopes(pk: int, username_may_change: bool) -> list[str]:
 
 
 def person_changed(pk: int, *, username_may_change: bool = True) -> None:
-    """A person's shown fields changed: their own reads and the lists of people (and of posts, by username)."""
-    invalidate(*_person_scopes(pk, username_may_change))
+    """A person's shown fields changed (a `QuerySet.update()` of their row): their row as their requests load
+    it, their own reads and the lists of people (and of posts, by username)."""
+    invalidate(account_scope(pk), *_person_scopes(pk, username_may_change))
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.invalidation.user_saved")

@@ -67,3 +67,15 @@ def test_a_person_deactivated_in_the_admin_is_refused_at_their_next_request(pers
     response = api.get("/api/feed/")
     assert response.status_code == 401
     assert response.json()["detail"] == "User inactive or deleted."
+
+
+def test_a_persons_own_post_leaves_their_kept_row_alone(person_and_api):
+    """Posts and follows change what is shown of a person (their counts), not their row: the next request
+    is still authenticated without a query."""
+    _, api = person_and_api
+    other = UserFactory()
+    assert api.get(f"/api/users/{other.pk}/").status_code == 200  # kept
+    assert api.post("/api/posts/", {"body": "hello"}, format="json").status_code == 201
+    with CaptureQueriesContext(connection) as ctx:
+        assert api.get(f"/api/users/{other.pk}/").status_code == 200
+    assert ctx.captured_queries == []
