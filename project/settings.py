@@ -246,7 +246,7 @@ else:
         # Small entries written often, each kind in a small folder of its own, so that writing them stays cheap:
         # the versions of the cached reads (written by every write; one per scope read), and the throttle and
         # sign-in counters (written by every API request; the throttles delete each window's counter when
-        # they open the next, so the folder holds about one per client counted in the current window).
+        # they open the next, so the folder holds one per client and rate, not one per window).
         "state": {**_file_cache, "LOCATION": str(CACHE_DIR / "state"), "OPTIONS": {"MAX_ENTRIES": 3_000}},
         "counters": {**_file_cache, "LOCATION": str(CACHE_DIR / "counters"), "OPTIONS": {"MAX_ENTRIES": 3_000}},
     }
