@@ -41,7 +41,7 @@ def test_an_api_view_that_loses_the_database_answers_503_json_with_retry_after(c
 
 def test_token_authentication_that_loses_the_database_answers_503_json(client, database_down):
     database_down(
-        "rest_framework.authentication.TokenAuthentication.authenticate_credentials",
+        "accounts.authentication.CachedTokenAuthentication.authenticate_credentials",
         InterfaceError("connection already closed"),
     )
     response = client.get("/api/feed/", headers={"Authorization": "Token abc"})
