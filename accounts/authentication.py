@@ -31,7 +31,8 @@ class CachedTokenAuthentication(TokenAuthentication):
     """
 
     def authenticate_credentials(self, key):
-        name, scope = f"person-of-{token_scope(key)}", token_scope(key)
+        scope = token_scope(key)
+        name = f"person-of-{scope}"
         at, person_id = lookup(name, [scope])
         if person_id is None:  # one query, as DRF's: the token with its person
             token = Token.objects.select_related("user").filter(key=key).first()

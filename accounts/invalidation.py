@@ -45,21 +45,18 @@ def following_scope(pk: int) -> str:
     return f"following:{pk}"
 
 
-def _person_scopes(pk: int, username_may_change: bool) -> list[str]:
-    return [person_scope(pk), "people", *(["posts"] if username_may_change else [])]
-
-
 def person_changed(pk: int, *, username_may_change: bool = True) -> None:
-    """A person's shown fields changed (a `QuerySet.update()` of their row): their row as their requests load
-    it, their own reads and the lists of people (and of posts, by username)."""
-    invalidate(account_scope(pk), *_person_scopes(pk, username_may_change))
+    """A person's shown fields changed: their row as their requests load it, their own reads and the lists of
+    people (and of posts, by username)."""
+    invalidate(account_scope(pk), person_scope(pk), "people", *(["posts"] if username_may_change else []))
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.invalidation.user_saved")
 def user_saved(sender, instance: User, created: bool, update_fields=None, **kwargs) -> None:
-    shown = update_fields is None or not set(update_fields) <= UNSHOWN_FIELDS
-    username_may_change = update_fields is None or "username" in update_fields
-    invalidate(account_scope(instance.pk), *(_person_scopes(instance.pk, username_may_change) if shown else ()))
+    if update_fields is not None and set(update_fields) <= UNSHOWN_FIELDS:
+        account_changed(instance.pk)  # their row only
+    else:
+        person_changed(instance.pk, username_may_change=update_fields is None or "username" in update_fields)
 
 
 @receiver(post_delete, sender=User, dispatch_uid="accounts.invalidation.user_deleted")
