@@ -115,15 +115,13 @@
         // Bootstrap builds the card afresh from its HTML on every show: put it after the name, and make its times
         // relative as it is inserted, before it fades in, so the date never flashes (the minute refresh then finds
         // it in the document).
+        // The pointer and focus listeners go on as it is inserted too: the pointer may reach the card while it fades
+        // in, before "shown".
         link.addEventListener("inserted.bs.popover", function () {
           var tip = tipOf(popover);
           tip.setAttribute("aria-label", link.textContent.trim());
           link.after(tip);
           relativeTimes(tip);
-        });
-        link.addEventListener("shown.bs.popover", function () {
-          var tip = tipOf(popover);
-          titleTimes(tip);
           tip.addEventListener("mouseenter", function () { hovering = true; clearTimeout(hideTimer); });
           tip.addEventListener("mouseleave", function () { hovering = false; scheduleHide(); });
           tip.addEventListener("focusin", function () { focused = true; clearTimeout(hideTimer); });
@@ -133,6 +131,7 @@
             scheduleHide();
           });
         });
+        link.addEventListener("shown.bs.popover", function () { titleTimes(tipOf(popover)); });
       }
       popover.show();
     }

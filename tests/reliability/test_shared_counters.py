@@ -1,7 +1,8 @@
 """(5) The API throttles and the sign-in lockout count in the shared cache: they hold across gunicorn's workers.
 
-gunicorn runs 3 sync workers; every request goes on a new connection, so the workers take turns at
-accepting them, and the access log names the worker (pid) that answered each one (X-Load-Id →
+gunicorn runs 3 sync workers; every request goes on a new connection, which any waiting worker may take
+(mostly the one that answered last: the lockout scenarios hold that one with an idle connection while they
+send the refused sign-in), and the access log names the worker (pid) that answered each one (X-Load-Id →
 `%(p)s`). With a cache of each process's own, every worker would count separately: a refusal answered
 by a worker that had itself seen fewer than the limit proves that the count is shared. Each scenario
 checks that at least one of its refusals was of that kind (and tries again, with a new client address
@@ -25,10 +26,12 @@ import json
 import os
 import random
 import re
+import socket
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -158,6 +161,22 @@ class Client:
         finally:
             conn.close()
         return Answer(method, path, response.status, response.headers, text, load_id)
+
+    @contextmanager
+    def holding_a_worker(self) -> Iterator[None]:
+        """A connection that sends nothing while the block runs: the worker that takes it waits on it.
+
+        Connections are taken in the order they were made, and of the workers waiting, the one that answered
+        last mostly takes the next one (seen: a sign-in scenario's six requests all answered by one worker).
+        A request made inside the block is therefore answered by another worker than the one held, most often
+        not the one that answered the requests before it. The worker reads end-of-file when the block ends and
+        goes back to work (gunicorn ignores a connection closed before its request).
+        """
+        held = socket.create_connection(("127.0.0.1", self.server.port), TIMEOUT, (self.address, 0))
+        try:
+            yield
+        finally:
+            held.close()
 
     def token(self, username: str, password: str) -> Answer:
         body = json.dumps({"username": username, "password": password}).encode()
@@ -308,7 +327,8 @@ def test_sign_in_lockout_holds_across_workers_on_the_page(server, report):
         csrf = client.csrf()
         first = time.monotonic()
         failures = [client.sign_in_page(victim, f"wrong {i}", csrf) for i in range(FAILURE_LIMIT)]
-        refused = client.sign_in_page(victim, PASSWORD, csrf)
+        with client.holding_a_worker():  # most often the one that answered the failures
+            refused = client.sign_in_page(victim, PASSWORD, csrf)
         within_the_window(first)
         other = client.sign_in_page(BYSTANDER, PASSWORD, csrf)  # the same address, another username
         api = client.token(victim, PASSWORD)  # one count for every route: the API refuses the victim too
@@ -336,7 +356,8 @@ def test_sign_in_lockout_holds_across_workers_on_the_token_endpoint(server, repo
         client = Client(server)
         first = time.monotonic()
         failures = [client.token(victim, f"wrong {i}") for i in range(FAILURE_LIMIT)]
-        refused = client.token(victim, PASSWORD)
+        with client.holding_a_worker():
+            refused = client.token(victim, PASSWORD)
         within_the_window(first)
         other = client.token(BYSTANDER, PASSWORD)
         answers = served_by(server, [*failures, refused, other])
