@@ -64,7 +64,8 @@ def user_update(*, user: User, **fields) -> User:
     # Only what was asked is checked and written: a concurrent change of another field (its department
     # deleted meanwhile, say) is neither an error here nor overwritten.
     _full_clean(user, exclude=[f.name for f in User._meta.concrete_fields if f.name not in fields])
-    user.save(update_fields=list(fields))
+    with transaction.atomic():  # the row and its history record (core.history): both or neither, one commit
+        user.save(update_fields=list(fields))
     return user
 
 

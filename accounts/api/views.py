@@ -148,7 +148,9 @@ class UserViewSet(
         serializer = UserUpdateSerializer(user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         services.user_update(user=user, **serializer.validated_data)
-        return Response(self._show(user))
+        # get_object() read the person with their organization and counts (user_list()): shown as changed, with
+        # no second read (the counts as they were a moment ago, when the person was read).
+        return Response(self.get_serializer(user).data)
 
     def update(self, request, *args, **kwargs):
         return self.partial_update(request, *args, **kwargs)

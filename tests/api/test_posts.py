@@ -266,3 +266,15 @@ def test_anonymous_post_list_runs_two_queries(api_client, django_assert_num_quer
     posts_by_many_authors(30)
     with django_assert_num_queries(2):  # count, page
         assert len(api_client.get(POSTS).json()["results"]) == 20
+
+
+def test_a_post_is_one_insert_once_its_author_is_known(client_for, user):
+    """The author is the signed-in person, read (and kept) for the request: not checked again by a query."""
+    client = client_for(user)
+    for _ in range(2):  # whose the token is, then their row: both kept (tests/api/test_token_cache.py)
+        assert client.get("/api/users/me/").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(POSTS, {"body": "one statement"}, format="json")
+    assert response.status_code == 201, response.json()
+    statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) == 1 and statements[0].startswith("INSERT"), statements

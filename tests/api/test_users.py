@@ -350,3 +350,18 @@ def test_user_list_runs_the_same_few_queries_for_1_and_50_people(client_for, dja
     assert counts[0] == counts[1]
     with django_assert_max_num_queries(3):  # token lookup, count, page
         client.get(USERS, {"page_size": 50})
+
+
+def test_a_profile_edit_reads_the_person_once_and_answers_with_what_it_saved(client_for, user):
+    """The answer is the person read for the change (organization and counts), as saved: no second read."""
+    PostFactory(author=user)
+    client = client_for(user)
+    for _ in range(2):  # whose the token is, then their row: both kept (tests/api/test_token_cache.py)
+        assert client.get("/api/users/me/").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        response = client.patch(f"{USERS}{user.pk}/", {"about_me": "read once"}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["about_me"] == "read once" and response.json()["post_count"] == 1
+    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and 'FROM "accounts_user"' in q["sql"]]
+    assert len(reads) == 1, reads
+    assert User.objects.get(pk=user.pk).about_me == "read once"
