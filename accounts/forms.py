@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.admin.forms import AdminPasswordChangeForm as AdminOwnPasswordChangeForm
 from django.contrib.auth.forms import (
     AdminPasswordChangeForm,
     AuthenticationForm,
@@ -91,4 +92,8 @@ class SetPasswordRevokingTokensForm(RevokesTokensMixin, SetPasswordForm):
 
 
 class AdminPasswordChangeRevokingTokensForm(RevokesTokensMixin, AdminPasswordChangeForm):
-    """The admin's "change password" form."""
+    """The admin's "change password" form (of a person, by staff)."""
+
+
+class AdminOwnPasswordChangeRevokingTokensForm(RevokesTokensMixin, AdminOwnPasswordChangeForm):
+    """The admin's own "change password" page (the signed-in staff member, with their old password)."""

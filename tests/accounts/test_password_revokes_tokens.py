@@ -1,5 +1,5 @@
-"""A new password, by change, by reset or set by an admin, revokes the person's API tokens (and, as
-Django does, their other sessions)."""
+"""A new password, by change (on the pages or the admin's own page), by reset or set by an admin, revokes the
+person's API tokens (and, as Django does, their other sessions)."""
 
 import re
 
@@ -65,6 +65,20 @@ def test_an_admin_setting_a_password_revokes_the_api_token(admin_client, person)
     response = admin_client.post(url, {"password1": NEW["new_password1"], "password2": NEW["new_password2"]})
     assert response.status_code == 302
     assert not _token_works(person)
+
+
+def test_a_staff_member_changing_their_own_password_in_the_admin_revokes_their_api_token(client):
+    staff = UserFactory(is_staff=True)
+    _with_token(staff)
+    client.force_login(staff)
+    page = client.get(reverse("admin:password_change"))
+    assert page.status_code == 200 and 'name="old_password"' in page.content.decode()
+    response = client.post(reverse("admin:password_change"), {"old_password": PASSWORD, **NEW})
+    assert response.status_code == 302 and response["Location"] == reverse("admin:password_change_done")
+    staff.refresh_from_db()
+    assert staff.check_password(NEW["new_password1"])
+    assert not _token_works(staff)
+    assert client.get(reverse("admin:index")).status_code == 200  # this session goes on
 
 
 def test_a_wrong_old_password_changes_nothing(client, person):
