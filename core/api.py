@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils.translation import gettext, gettext_noop, ngettext
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.exceptions import ErrorDetail, ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
@@ -95,6 +96,22 @@ class DetailWithoutFilters:
         if self.action in self.DETAIL_ACTIONS:
             return queryset
         return super().filter_queryset(queryset)
+
+
+class ZipDownloadNegotiation(DefaultContentNegotiation):
+    """For a view that answers a ZIP file: a client that asks for `application/zip` (as one generated from the
+    schema does) gets the file, or an error in JSON; any other Accept is negotiated as everywhere else.
+
+    The file is a plain Django response, which no renderer makes, so DRF's own negotiation would answer that
+    client 406 before the view runs. (DRF's docs: "Custom content negotiation".)
+    """
+
+    media_type = "application/zip"
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        if any(accepted.split(";")[0].strip() == self.media_type for accepted in self.get_accept_list(request)):
+            return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)
 
 
 class CachedList:

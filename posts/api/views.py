@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.invalidation import following_scope
-from core.api import CachedList, DetailWithoutFilters, IsOwnerOrStaff
+from core.api import CachedList, DetailWithoutFilters, IsOwnerOrStaff, ZipDownloadNegotiation
 from posts import services
 from posts.api.filtersets import PostFilter
 from posts.api.serializers import PostExportSerializer, PostSerializer
@@ -101,7 +101,7 @@ class PostExportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(
         responses={(200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="posts.json + posts.csv")}
     )
-    @action(detail=True)
+    @action(detail=True, content_negotiation_class=ZipDownloadNegotiation)
     def download(self, request, pk=None):
         """The export's file (a ZIP of posts.json and posts.csv), once it is done."""
         export = self.get_object()

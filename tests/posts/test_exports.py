@@ -68,6 +68,9 @@ def test_export_runs_and_its_owner_downloads_json_and_csv_and_gets_it_by_mail(
     assert download.status_code == 200
     assert download["Content-Type"] == "application/zip"
     files = archive_of(download)
+    # Asking for the schema's type of the file (as a generated client does) gets it too, not a 406.
+    asked = client_for(author).get(task["download"], HTTP_ACCEPT="application/zip")
+    assert asked.status_code == 200 and archive_of(asked) == files
     data = json.loads(files["posts.json"])
     bodies = sorted(p["body"] for p in data["posts"])
     assert bodies == sorted(author.posts.values_list("body", flat=True)) and data["count"] == 7
@@ -104,6 +107,9 @@ def test_nobody_else_sees_or_downloads_an_export(immediate, author, client_for, 
     other = client_for(UserFactory())
     assert other.get(f"/api/tasks/{task_id}/").status_code == 404
     assert other.get(f"/api/tasks/{task_id}/download/").status_code == 404
+    refused = other.get(f"/api/tasks/{task_id}/download/", HTTP_ACCEPT="application/zip")
+    assert refused.status_code == 404 and refused["Content-Type"] == "application/json"
+    assert refused.json() == {"detail": "Not found."}
     assert Client().get(f"/api/tasks/{task_id}/").status_code == 401
 
 
