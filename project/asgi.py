@@ -7,3 +7,7 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
 application = get_asgi_application()
+
+from core.process import freeze_what_is_loaded  # noqa: E402  (needs the settings above)
+
+freeze_what_is_loaded()

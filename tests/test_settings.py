@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION = {
     "DEBUG": "False",
@@ -128,11 +130,12 @@ def test_the_console_email_names_an_attachment_instead_of_printing_it():
     assert len(printed) < 2000  # no base64 of the file
 
 
-def test_the_wsgi_application_leaves_what_it_loaded_out_of_the_garbage_collectors_scans():
-    """project.wsgi freezes what loading the project created (gc.freeze): a full collection, due now and
-    then in the middle of a request, scans only what requests leave behind (it scanned ~120,000 objects)."""
+@pytest.mark.parametrize("entry_point", ["project.wsgi", "project.asgi"])
+def test_the_application_leaves_what_it_loaded_out_of_the_garbage_collectors_scans(entry_point):
+    """The entry points freeze what loading the project created (core.process, gc.freeze): a full collection,
+    due now and then in the middle of a request, scans only what requests leave behind (~120,000 objects)."""
     probe = (
-        "import gc, json, django.urls, project.wsgi\n"
+        f"import gc, json, django.urls, {entry_point}\n"
         "django.urls.resolve('/')  # the URLconf was loaded with the application: nothing new to track\n"
         "print(json.dumps({'frozen': gc.get_freeze_count(), 'tracked': len(gc.get_objects())}))\n"
     )
