@@ -362,6 +362,7 @@ def test_a_profile_edit_reads_the_person_once_and_answers_with_what_it_saved(cli
         response = client.patch(f"{USERS}{user.pk}/", {"about_me": "read once"}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["about_me"] == "read once" and response.json()["post_count"] == 1
-    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and 'FROM "accounts_user"' in q["sql"]]
+    table = f"FROM {connection.ops.quote_name(User._meta.db_table)}"
+    reads = [q["sql"] for q in queries if q["sql"].startswith("SELECT") and table in q["sql"]]
     assert len(reads) == 1, reads
     assert User.objects.get(pk=user.pk).about_me == "read once"
