@@ -246,6 +246,7 @@ class MixedLoad:
             "stale": 0,
             "stale_examples": [],
             "check_latencies": [],
+            "read_latencies": [],  # the reads' (the endpoint's and the checks'), apart from the writes'
         }
 
         def take(tid: int):
@@ -283,9 +284,11 @@ class MixedLoad:
             while time.perf_counter() < deadline:
                 action, pending = take(tid)
                 if action == "read":
-                    request("GET", self.path, self.headers)
+                    status, _, elapsed = request("GET", self.path, self.headers)
                     with lock:
                         out["reads"] += 1
+                        if status is not None:  # answered (as the latencies above)
+                            out["read_latencies"].append(elapsed * 1e6)
                 elif action == "write":
                     check = None
                     try:
@@ -308,6 +311,8 @@ class MixedLoad:
                     status, content, elapsed = request("GET", path, headers)
                     with lock:
                         out["reads"] += 1
+                        if status is not None:
+                            out["read_latencies"].append(elapsed * 1e6)
                         out["checks"] += 1
                         out["check_latencies"].append(elapsed * 1e6)
                         if status != 200:
@@ -330,6 +335,7 @@ class MixedLoad:
         latencies = sorted(out["latencies"])
         writes = sorted(out["write_latencies"])
         checks = sorted(out["check_latencies"])
+        reads = sorted(out["read_latencies"])
         n = len(latencies)
         mean = sum(latencies) / n if n else 0.0
         stdev = (sum((x - mean) ** 2 for x in latencies) / n) ** 0.5 if n else 0.0
@@ -361,6 +367,9 @@ class MixedLoad:
                 "write_p50_us": percentile(writes, 50),
                 "write_p99_us": percentile(writes, 99),
                 "check_p50_us": percentile(checks, 50),
+                # The reads' distribution alone (the misses the writes cause included), as "q" is all requests'.
+                "read_min_us": reads[0] if reads else 0,
+                "read_q": [[p, percentile(reads, p)] for p in GRID],
             },
         }
 

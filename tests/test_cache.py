@@ -6,6 +6,7 @@ import multiprocessing
 import pytest
 from django.core.cache import caches
 from django.core.cache.backends.filebased import FileBasedCache as DjangoFileBasedCache
+from django.core.management import call_command
 from django.db import transaction
 
 from core import caching
@@ -175,3 +176,22 @@ def test_a_cached_read_needs_only_authentication(
         assert browser.get(path).status_code == 200
     with django_assert_num_queries(queries):
         assert browser.get(path).status_code == 200
+
+
+@pytest.mark.django_db
+def test_migrate_drops_every_cached_read_and_keeps_the_sessions():
+    """Every deploy runs `manage.py migrate`: a new release never serves what the previous one kept."""
+    calls = []
+    assert caching.cached("answer", lambda: calls.append(1) or len(calls), scopes=["posts"]) == 1
+    caches["default"].set("session-like", "stays")
+    call_command("migrate", verbosity=0)
+    assert caching.cached("answer", lambda: calls.append(1) or len(calls), scopes=["posts"]) == 2
+    assert caches["default"].get("session-like") == "stays"
+
+
+@pytest.mark.django_db
+def test_migrate_goes_on_when_the_cache_cannot_be_reached(settings, caplog):
+    unreachable = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+    settings.CACHES = {**settings.CACHES, "state": unreachable}
+    call_command("migrate", verbosity=0)
+    assert "the cached reads could not be dropped" in caplog.text
