@@ -15,7 +15,9 @@ class CoreConfig(AppConfig):
     def ready(self):
         from core import checks  # noqa: F401  (registers the system checks)
 
-        post_migrate.connect(drop_cached_reads, sender=self, dispatch_uid="core.apps.drop_cached_reads")
+        # Sent once per app that has models, at the end of every `migrate`: once is enough (core has none).
+        contenttypes = self.apps.get_app_config("contenttypes")
+        post_migrate.connect(drop_cached_reads, sender=contenttypes, dispatch_uid="core.apps.drop_cached_reads")
 
 
 def drop_cached_reads(**kwargs) -> None:

@@ -8,6 +8,7 @@ from django.core.cache import caches
 from django.core.cache.backends.filebased import FileBasedCache as DjangoFileBasedCache
 from django.core.management import call_command
 from django.db import transaction
+from django.test import override_settings
 
 from core import caching
 from core.cache_backends import FileBasedCache
@@ -192,6 +193,6 @@ def test_migrate_drops_every_cached_read_and_keeps_the_sessions():
 @pytest.mark.django_db
 def test_migrate_goes_on_when_the_cache_cannot_be_reached(settings, caplog):
     unreachable = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
-    settings.CACHES = {**settings.CACHES, "state": unreachable}
-    call_command("migrate", verbosity=0)
+    with override_settings(CACHES={**settings.CACHES, "state": unreachable}):
+        call_command("migrate", verbosity=0)
     assert "the cached reads could not be dropped" in caplog.text
