@@ -72,7 +72,8 @@ class PasswordChangeRequiredMiddleware:
     own: request.user is loaded for every request anyway (UserLanguageMiddleware, LastSeenMiddleware).
     """
 
-    # The site's password change, not the admin's (whose form would leave the flag set).
+    # The site's password change, where a flagged person is sent (the admin's own page, for staff, clears the
+    # flag too since it uses the same form mixin, but is not where the message points).
     ALLOWED_VIEWS = {
         "password_change",
         "password_change_done",
