@@ -19,6 +19,7 @@ from faker import Faker
 from accounts.models import Follow, User
 from core.bulk import BulkWriter
 from organization.models import Designation, Unit
+from posts.counting import posts_added
 from posts.models import POST_MAX_LENGTH, Post
 
 BATCH_SIZE = 5000  # rows per COPY or INSERT batch, and per username look-up
@@ -219,9 +220,11 @@ def volume_generate(
                 yield follower_id, followed_id, now
 
     post_total, follow_total = len(new_ids) * posts_per_user, len(new_ids) * follows_per_user
+    written_posts = _write(Post, ("body", "timestamp", "author"), posts(), post_total, progress, "posts")
+    posts_added(written_posts)  # the bulk writer sends no model signals (posts.counting)
     return {
         "User": len(new_ids),
-        "Post": _write(Post, ("body", "timestamp", "author"), posts(), post_total, progress, "posts"),
+        "Post": written_posts,
         "Follow": _write(Follow, ("follower", "followed", "created_at"), follows(), follow_total, progress, "follows"),
     }
 

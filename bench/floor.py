@@ -8,7 +8,8 @@ What it does per request (nothing is cached: this is the uncached minimum the pr
 - Reads load only the columns the answer shows (no private fields for people who may not see them, no
   columns of the author but the username), then the page with LIMIT/OFFSET and its count (or the count the
   same query already gave, as on the profile page).
-- Writes (the mixed run) are single statements: INSERT a post; INSERT ... ON CONFLICT DO NOTHING a follow
+- Writes (the mixed run) are single statements: INSERT a post (and add it to the project's counter of
+  posts, which the post list's count reads); INSERT ... ON CONFLICT DO NOTHING a follow
   then read the person back (the answer shows them with fresh counts); DELETE a follow; UPDATE a person's
   about_me and read them back in the same statement (a CTE).
 - Answers: the same JSON as the project's API (same keys, values and bytes as DRF's compact renderer, built
@@ -27,6 +28,7 @@ import base64
 import html
 import json
 import os
+import random
 import re
 import zlib
 from datetime import UTC
@@ -51,7 +53,8 @@ SQL_POSTS = (
     "SELECT p.id, p.body, p.timestamp, p.author_id, u.username "
     "FROM posts_post p JOIN accounts_user u ON u.id = p.author_id"
 )
-SQL_POSTS_COUNT = "SELECT count(*) FROM posts_post"
+# The number of posts: the sum of the project's counter (posts.counting), which every post write keeps.
+SQL_POSTS_COUNT = "SELECT coalesce(sum(posts), 0)::bigint FROM posts_postcounter"
 # The feed: the people the viewer follows and the viewer (params: viewer id twice). The UNION lets PostgreSQL
 # read only those authors' entries of the (author, timestamp) index, for the count as for the page.
 FEED_AUTHORS = (
@@ -90,7 +93,12 @@ SQL_PROFILE = (
 )
 
 # Writes.
-SQL_POST_INSERT = "INSERT INTO posts_post (body, timestamp, author_id) VALUES (%s, now(), %s) RETURNING id, timestamp"
+# The post and the counter of posts (one of its slots, picked at random: posts.counting) in one statement.
+SQL_POST_INSERT = (
+    "WITH p AS (INSERT INTO posts_post (body, timestamp, author_id) VALUES (%s, now(), %s) RETURNING id, timestamp), "
+    "c AS (UPDATE posts_postcounter SET posts = posts + 1 WHERE slot = %s) SELECT id, timestamp FROM p"
+)
+COUNTER_SLOTS = 8  # posts.counting.SLOTS
 SQL_FOLLOW = (
     "INSERT INTO accounts_follow (follower_id, followed_id, created_at) VALUES (%s, %s, now()) "
     "ON CONFLICT (follower_id, followed_id) DO NOTHING RETURNING id"
@@ -371,7 +379,7 @@ def api_post_create(environ):
         raise HTTPError(
             "400 Bad Request", {"body": [f"Ensure this field has no more than {POST_MAX_LENGTH} characters."]}
         )
-    pk, timestamp = query(SQL_POST_INSERT, (body, uid))[0]
+    pk, timestamp = query(SQL_POST_INSERT, (body, uid, random.randrange(COUNTER_SLOTS)))[0]
     return "201 Created", post_json(pk, body, timestamp, uid, username, base_url(environ))
 
 

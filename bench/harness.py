@@ -277,14 +277,24 @@ class Cache:
         else:
             self._redis().flushdb()
 
-    def drop_all_scope(self) -> bool:
-        """Make every read Django has cached miss (after writes that bypassed Django). True if the key was there."""
+    def drop_all_scope(self, *, after_django: bool = True) -> None:
+        """Make every read Django has cached miss (after writes that bypassed Django).
+
+        `after_django`: Django has answered since the cache was emptied, so the key must be there; a key not
+        found means this harness looks in the wrong place, and Django's answers would be stale: an error.
+        """
         if self.mode == "file":
-            path = self.folder / (hashlib.md5(SCOPE_ALL_KEY.encode(), usedforsecurity=False).hexdigest() + ".djcache")
+            # The versions are in the file cache's "state" folder (settings.CACHES), not beside the cached reads.
+            name = hashlib.md5(SCOPE_ALL_KEY.encode(), usedforsecurity=False).hexdigest() + ".djcache"
+            path = self.folder / "state" / name
             existed = path.exists()
             path.unlink(missing_ok=True)
-            return existed
-        return bool(self._redis().delete(SCOPE_ALL_KEY))
+        else:
+            existed = bool(self._redis().delete(SCOPE_ALL_KEY))
+        if after_django and not existed:
+            raise RuntimeError(
+                f"{self.mode} cache: no {SCOPE_ALL_KEY} to drop; Django's cached reads stay as they were"
+            )
 
 
 # --- servers and load ----------------------------------------------------------------------------------------
@@ -536,6 +546,7 @@ def restore_state(conn, people: dict, snapshot: dict) -> int:
     """The database as before the writes (their posts deleted, the follow and about_me put back); posts deleted."""
     viewer, followed = people["viewer_id"], people["detail_user_id"]
     deleted = conn.execute("DELETE FROM posts_post WHERE id > %s", (snapshot["max_post_id"],)).rowcount
+    conn.execute("UPDATE posts_postcounter SET posts = posts - %s WHERE slot = 0", (deleted,))  # posts.counting
     conn.execute("DELETE FROM accounts_follow WHERE follower_id = %s AND followed_id = %s", (viewer, followed))
     if snapshot["follow"]:
         conn.execute(
@@ -544,7 +555,7 @@ def restore_state(conn, people: dict, snapshot: dict) -> int:
         )
     conn.execute("UPDATE accounts_user SET about_me = %s WHERE id = %s", (snapshot["about_me"], viewer))
     # Keep the tables all-visible (index-only counts) and their statistics as after seeding.
-    conn.execute("VACUUM (ANALYZE) posts_post, accounts_follow, accounts_user")
+    conn.execute("VACUUM (ANALYZE) posts_post, posts_postcounter, accounts_follow, accounts_user")
     return deleted
 
 
@@ -695,7 +706,7 @@ def measure_pair(args, endpoint, people, envs, db_url, logs, cache: Cache, work:
         if snapshot is not None:
             with pg(args.pg_url, args.db) as conn:
                 out["mixed_posts_deleted"] = restore_state(conn, people, snapshot)
-            cache.drop_all_scope()  # the database changed behind Django's back
+            cache.drop_all_scope(after_django=False)  # the database changed behind Django's back
         out["counts"] = {app: read_counts(count_dirs[app]) for app in APPS}
 
 

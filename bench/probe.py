@@ -207,7 +207,7 @@ def cmd_capture(args):
             entry["explain"] = [
                 {"sql": q["sql"], **explain(q["sql"], q["raw_params"])}
                 for q in cold["queries"]
-                if "posts_post" in q["sql"]
+                if '"posts_post"' in q["sql"]  # the posts table (not posts_postcounter)
             ]
         results[endpoint["name"]] = entry
     connection.close()

@@ -21,6 +21,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.caching import cached
 from core.filters import MAX_ID
+from core.pages import Counted
 
 
 class Pagination(PageNumberPagination):
@@ -127,6 +128,10 @@ class CachedList:
     def list_scopes(self) -> tuple[str, ...]:
         raise NotImplementedError
 
+    def list_count(self) -> int | None:
+        """The whole list's number of rows where the view knows it without counting them (else None: COUNT)."""
+        return None
+
     def list(self, request, *args, **kwargs):
         paginator = self.paginator
         params = request.query_params
@@ -134,7 +139,8 @@ class CachedList:
             return super().list(request, *args, **kwargs)
 
         def read() -> dict:
-            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+            rows, total = self.filter_queryset(self.get_queryset()), self.list_count()
+            page = self.paginate_queryset(rows if total is None else Counted(rows, total))
             return {"count": paginator.page.paginator.count, "results": self.get_serializer(page, many=True).data}
 
         number, size = params.get(paginator.page_query_param, "1"), paginator.get_page_size(request)

@@ -11,6 +11,7 @@ from accounts.models import Follow, User
 from core.bulk import BulkWriter
 from flask_import.importing import Importer, Ref, batched, plural, unusable_password
 from flask_import.source import utc
+from posts.counting import posts_added
 from posts.models import POST_MAX_LENGTH, Message, Post
 
 
@@ -121,6 +122,8 @@ class MicroblogImporter(Importer):
         )
         ids = BulkWriter(model, fields, progress=bar).write(rows, with_ids=True)
         bar.close()
+        if model is Post:
+            posts_added(len(ids))  # the bulk writer sends no model signals (posts.counting)
         self.save_map(table, zip((p[0] for p in new), ids, strict=True))
         changed = [
             model(pk=existing[0], body=body, timestamp=timestamp, **self._people(people, refs))

@@ -5,4 +5,4 @@ class PostsConfig(AppConfig):
     name = "posts"
 
     def ready(self):
-        from posts import exports, invalidation  # noqa: F401  (connect their receivers)
+        from posts import counting, exports, invalidation  # noqa: F401  (connect their receivers)

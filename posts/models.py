@@ -3,7 +3,7 @@
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models.functions import Length, Trim
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.utils import timezone
@@ -48,6 +48,26 @@ class Post(models.Model):
 
     def __str__(self):
         return Truncator(self.body).chars(50)
+
+    def save(self, *args, **kwargs):
+        # The row and the number of posts (posts.counting: a receiver of post_save) commit together.
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+            super().save(*args, **kwargs)
+
+
+class PostCounter(models.Model):
+    """The number of posts, kept as posts are written (posts.counting): the post list's total, read without
+    counting every post.
+
+    Spread over a few rows (slots), one picked at random per write, so that people posting at the same time do
+    not wait for one row's lock; the number of posts is the sum of the slots (a slot alone may be negative).
+    """
+
+    slot = models.PositiveSmallIntegerField(primary_key=True)
+    posts = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.slot}: {self.posts}"
 
 
 class Message(models.Model):

@@ -13,6 +13,7 @@ from accounts.models import User
 from core.pages import add_service_errors, cached_page, paginate, paginate_cached
 from core.search import search_problem
 from posts import selectors, services
+from posts.counting import post_total
 from posts.forms import MessageForm, PostForm
 from posts.services import ExportInProgress, post_export_start
 
@@ -46,7 +47,7 @@ def index(request):
 
 @require_safe
 def explore(request):
-    page, cards_key = paginate_cached(request, selectors.post_list(), "posts", "posts")
+    page, cards_key = paginate_cached(request, selectors.post_list(), "posts", "posts", count=post_total)
     return render(request, "posts/explore.html", {"page": page, "cards_key": cards_key, "title": _("Explore")})
 
 

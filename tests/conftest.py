@@ -19,6 +19,26 @@ from accounts.models import User
 from tests.factories import UserFactory
 
 
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After every test that wrote to the database, by whatever path (pages, API, admin, commands, imports):
+    the counter of posts holds the number of posts (posts.counting). Checked before the test's transaction
+    rolls back; `@pytest.mark.posts_uncounted` marks the tests that write posts behind the counter on purpose.
+    """
+    result = yield
+    uses_database = item.get_closest_marker("django_db") or DATABASE_FIXTURES & set(item.fixturenames)
+    if uses_database and not item.get_closest_marker("posts_uncounted"):
+        from posts.counting import post_total
+        from posts.models import Post
+
+        total, rows = post_total(), Post.objects.count()
+        assert total == rows, f"the counter of posts says {total}, the table has {rows} (posts.counting)"
+    return result
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Argon2 is deliberately slow; tests only need a hash that verifies."""

@@ -12,6 +12,7 @@ from core.api import CachedList, DetailWithoutFilters, IsOwnerOrStaff, ZipDownlo
 from posts import services
 from posts.api.filtersets import PostFilter
 from posts.api.serializers import PostExportSerializer, PostSerializer
+from posts.counting import post_total
 from posts.models import PostExport
 from posts.selectors import feed_for_user, post_list
 
@@ -34,6 +35,9 @@ class PostViewSet(CachedList, DetailWithoutFilters, viewsets.ModelViewSet):
 
     def list_scopes(self):
         return ("posts",)
+
+    def list_count(self):
+        return post_total()  # the number of posts, kept as they are written
 
     def perform_create(self, serializer):
         serializer.instance = services.post_create(author=self.request.user, body=serializer.validated_data["body"])

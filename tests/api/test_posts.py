@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from posts.counting import posts_added
 from posts.models import Post
 from tests.factories import FollowFactory, PostFactory, StaffFactory, UserFactory
 
@@ -220,6 +221,7 @@ def test_feed_has_own_and_followed_posts_newest_first_but_no_strangers(client_fo
 def test_list_is_paginated_20_by_default_and_100_at_most(api_client):
     author = UserFactory()
     Post.objects.bulk_create(Post(author=author, body=f"post {n}", timestamp=hours(n)) for n in range(105))
+    posts_added(105)  # bulk_create sends no signals: its caller counts the posts (posts.counting)
     first = assert_json(api_client.get(POSTS), 200)
     assert set(first) == {"count", "next", "previous", "results"}
     assert (first["count"], len(first["results"]), first["previous"]) == (105, 20, None)
@@ -268,8 +270,11 @@ def test_anonymous_post_list_runs_two_queries(api_client, django_assert_num_quer
         assert len(api_client.get(POSTS).json()["results"]) == 20
 
 
-def test_a_post_is_one_insert_once_its_author_is_known(client_for, user):
-    """The author is the signed-in person, read (and kept) for the request: not checked again by a query."""
+def test_a_post_is_its_insert_and_its_count_once_its_author_is_known(client_for, user):
+    """The author is the signed-in person, read (and kept) for the request: not checked again by a query.
+
+    The post's row, then the number of posts (posts.counting), in one transaction.
+    """
     client = client_for(user)
     for _ in range(2):  # whose the token is, then their row: both kept (tests/api/test_token_cache.py)
         assert client.get("/api/users/me/").status_code == 200
@@ -277,4 +282,6 @@ def test_a_post_is_one_insert_once_its_author_is_known(client_for, user):
         response = client.post(POSTS, {"body": "one statement"}, format="json")
     assert response.status_code == 201, response.json()
     statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) == 1 and statements[0].startswith("INSERT"), statements
+    assert len(statements) == 2, statements
+    assert statements[0].startswith("INSERT") and "posts_post" in statements[0], statements
+    assert statements[1].startswith("UPDATE") and "posts_postcounter" in statements[1], statements

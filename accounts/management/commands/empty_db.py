@@ -9,6 +9,7 @@ from accounts.models import Follow, User
 from core.caching import invalidate_all
 from flask_import.models import ImportedRow
 from organization.models import Cadre, Department, Designation, Unit
+from posts.counting import recounted
 from posts.models import Message, Post, PostExport
 
 # Children before parents, so that no PROTECT rule stands in the way; import_flask's map of what it made
@@ -33,7 +34,8 @@ class Command(BaseCommand):
                 raise CommandError("Cancelled; nothing was deleted.")
         deleted: dict[str, int] = {}
         # With history paused (simple-history's own switch), deleting writes no "deleted" record per row.
-        with transaction.atomic(), override_settings(SIMPLE_HISTORY_ENABLED=False):
+        # Posts are counted once at the end (posts.counting), not one by one as they go.
+        with transaction.atomic(), override_settings(SIMPLE_HISTORY_ENABLED=False), recounted():
             for model in [*HISTORY, *DELETE_ORDER]:
                 _, per_model = model.objects.all().delete()
                 for label, count in per_model.items():
