@@ -45,10 +45,13 @@ def posts_added(n: int) -> None:
 def recount() -> int:
     """Count the posts and keep that number (the commands that rewrite many posts; a counter lost)."""
     with transaction.atomic():
-        PostCounter.objects.bulk_create([PostCounter(slot=slot) for slot in range(SLOTS)], ignore_conflicts=True)
         # Locked before counting: a post whose count is on its way waits for this commit and is added after it;
         # one that was counted before the lock is committed, and so in the COUNT below.
-        list(PostCounter.objects.select_for_update().values_list("slot", flat=True))
+        locked = set(PostCounter.objects.select_for_update().values_list("slot", flat=True))
+        if len(locked) < SLOTS:  # rows lost (a flushed database): made again, and locked
+            missing = [PostCounter(slot=slot) for slot in range(SLOTS) if slot not in locked]
+            PostCounter.objects.bulk_create(missing, ignore_conflicts=True)
+            list(PostCounter.objects.select_for_update().values_list("slot", flat=True))
         total = Post.objects.count()
         PostCounter.objects.update(posts=Case(When(slot=0, then=Value(total)), default=Value(0)))
     return total
