@@ -684,10 +684,13 @@ def measure_pair(args, endpoint, people, envs, db_url, logs, cache: Cache, work:
                 if app == "floor":
                     cache.drop_all_scope()
 
+            previous = ["django"]  # the warm-up's last Django run
+
             def mixed_slice(app):
                 result = loads[app].run(slice_seconds, args.connections)
-                if app == "floor":
-                    cache.drop_all_scope()  # the floor wrote behind Django's back
+                if app == "floor":  # the floor wrote behind Django's back
+                    cache.drop_all_scope(after_django=previous[0] == "django")  # (F after F: dropped already)
+                previous[0] = app
                 return result
 
             out["mixed"] = alternate(mixed_slice)
