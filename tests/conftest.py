@@ -18,7 +18,6 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from tests.factories import UserFactory
 
-
 DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
 
 
