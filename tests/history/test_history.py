@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.models import User
@@ -164,3 +166,22 @@ def test_an_api_change_records_the_token_user(client_for):
     assert response.status_code == 200
     latest = person.history.first()
     assert (latest.history_user, latest.about_me) == (person, "After")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a plan of PostgreSQL's")
+@pytest.mark.parametrize("factory", [UserFactory, DesignationFactory], ids=["person", "designation"])
+def test_the_latest_record_of_an_object_is_read_from_its_index_without_a_sort(factory):
+    """What every update reads (core.history.ChangeHistory): one index entry, not all of the object's records."""
+    obj = factory()
+    for n in range(5):
+        obj.full_name = obj.name = f"Name {n}"  # a tracked field of each model
+        obj.save()
+    with CaptureQueriesContext(connection) as captured:
+        latest = obj.history.first()
+    assert latest.history_type == "~"
+    (query,) = captured.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table: ask whether the index can answer
+        cursor.execute("EXPLAIN " + query["sql"])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"hist_{obj._meta.model_name}_latest" in plan and "Sort" not in plan, plan
