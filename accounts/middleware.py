@@ -3,6 +3,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import SESSION_KEY
 from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import redirect
@@ -15,7 +16,13 @@ from accounts.models import User
 
 
 class LastSeenMiddleware:
-    """Refresh `last_seen` of signed-in people, at most once per LAST_SEEN_INTERVAL (no write per request)."""
+    """Refresh `last_seen` of people signed in on the web, at most once per LAST_SEEN_INTERVAL (no write per request).
+
+    "Seen" is a request of a signed-in browser: the pages, and the API calls their JavaScript makes with the
+    session. A request with an API token (a script, another application) is not a visit and writes nothing,
+    as in microblog, whose `last_seen` follows the signed-in web user (Flask-Login's `current_user`), never
+    its API tokens.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -23,7 +30,8 @@ class LastSeenMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        session = getattr(request, "session", None)
+        if user is not None and user.is_authenticated and session is not None and SESSION_KEY in session:
             now = timezone.now()
             if user.last_seen is None or now - user.last_seen >= timedelta(seconds=settings.LAST_SEEN_INTERVAL):
                 User.objects.filter(pk=user.pk).update(last_seen=now)

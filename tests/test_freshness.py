@@ -923,11 +923,13 @@ def signed_in_page_request(user: User) -> None:
     expect(pages_as(user).get("/explore/"), 200)
 
 
-def signed_in_api_request(user: User) -> None:
-    expect(api_as(user).get("/api/posts/"), 200)
+def signed_in_browser_api_request(user: User) -> None:
+    expect(pages_as(user).get("/api/posts/"), 200)  # as the pages' JavaScript calls it, with the session
 
 
-@pytest.mark.parametrize("request_by", [signed_in_page_request, signed_in_api_request], ids=lambda r: r.__name__)
+@pytest.mark.parametrize(
+    "request_by", [signed_in_page_request, signed_in_browser_api_request], ids=lambda r: r.__name__
+)
 def test_a_persons_request_shows_their_new_last_seen_at_once(profile, request_by):
     w = profile
     User.objects.filter(pk=w.person.pk).update(last_seen=LONG_AGO)
@@ -947,3 +949,12 @@ def test_a_persons_request_shows_their_new_last_seen_at_once(profile, request_by
         return every(reads, stored)
 
     check_fresh(reads, every(reads, LONG_AGO), lambda: request_by(w.person), seen_just_now)
+
+
+def test_a_request_with_an_api_token_is_not_a_visit(profile):
+    """last_seen follows the signed-in browser (as microblog's does): a token's request leaves it as it was."""
+    w = profile
+    User.objects.filter(pk=w.person.pk).update(last_seen=LONG_AGO)
+    expect(api_as(w.person).get("/api/posts/"), 200)
+    assert User.objects.get(pk=w.person.pk).last_seen == LONG_AGO
+    assert datetime.fromisoformat(person_api(w.person)["last_seen"]) == LONG_AGO
