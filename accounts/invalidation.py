@@ -45,10 +45,18 @@ def following_scope(pk: int) -> str:
     return f"following:{pk}"
 
 
+def name_scope(pk: int) -> str:
+    """The scope of one person as the layout of the pages they view shows them: their username (the link to
+    their profile). Bumped with every change that may change it, so that an edit of their other fields (about
+    me, contact details) leaves the pages kept for them (their feed, other people's profiles) as they are."""
+    return f"name:{pk}"
+
+
 def person_changed(pk: int, *, username_may_change: bool = True) -> None:
     """A person's shown fields changed: their row as their requests load it, their own reads and the lists of
-    people (and of posts, by username)."""
-    invalidate(account_scope(pk), person_scope(pk), "people", *(["posts"] if username_may_change else []))
+    people (and, if their username may have changed, the layout of their pages and the posts that name them)."""
+    renamed = [name_scope(pk), "posts"] if username_may_change else []
+    invalidate(account_scope(pk), person_scope(pk), "people", *renamed)
 
 
 @receiver(post_save, sender=User, dispatch_uid="accounts.invalidation.user_saved")

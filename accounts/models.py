@@ -62,7 +62,9 @@ class User(AbstractUser):
     about_me = models.CharField(
         _("about me"), max_length=140, blank=True, help_text=_("A short introduction, up to 140 characters.")
     )
-    last_seen = models.DateTimeField(null=True, blank=True, help_text=_("Last request signed in on the web (UTC); API tokens do not count."))
+    last_seen = models.DateTimeField(
+        null=True, blank=True, help_text=_("Last request signed in on the web (UTC); API tokens do not count.")
+    )
     last_message_read_time = models.DateTimeField(
         null=True, blank=True, editable=False, help_text=_("When the person last opened their messages.")
     )

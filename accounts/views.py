@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST, require_safe
 from accounts import selectors, services
 from accounts.avatars import identicon_svg
 from accounts.forms import PasswordChangeRevokingTokensForm, ProfileForm, RegisterForm, SignInForm
-from accounts.invalidation import following_scope, person_scope
+from accounts.invalidation import following_scope, name_scope, person_scope
 from accounts.models import User
 from core.caching import versions
 from core.pages import add_service_errors, cached_page, paginate
@@ -59,7 +59,7 @@ def profile(request, username: str):
     # navigation) and follows (the follow button).
     scopes = [person_scope(person_id), "org"]
     if request.user.is_authenticated:
-        scopes += [person_scope(request.user.pk), following_scope(request.user.pk)]
+        scopes += [name_scope(request.user.pk), following_scope(request.user.pk)]
     return cached_page(request, f"profile:{person_id}", render_profile, scopes)
 
 
@@ -97,7 +97,10 @@ def edit_profile(request):
     form = ProfileForm(request.POST or None, instance=User.objects.get(pk=request.user.pk))
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.user_update(user=form.instance, **form.cleaned_data)
+            # What the person changed (not every field the form sends back): a form whose username is as it was
+            # changes nothing that shows the name, and leaves the pages kept for them (core.caching) as they are.
+            changed = {name: form.cleaned_data[name] for name in form.changed_data}
+            user = services.user_update(user=form.instance, **changed)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

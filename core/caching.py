@@ -3,8 +3,9 @@ on, and every write that changes one of those bumps its version.
 
 A *scope* is a name for a set of things a read can show: "posts" (any post), "people" (any person as the
 lists show them), "person:42" (one person: their fields, counts and posts), "following:42" (whom they
-follow), "org" (the organization's names and structure). Each scope has a version, a random token kept
-without expiry in the `state` cache (settings.CACHES: the shared cache, or a small folder beside it).
+follow), "name:42" (their username, as the layout of their pages shows it), "org" (the organization's names
+and structure). Each scope has a version, a random token kept without expiry in the `state` cache
+(settings.CACHES: the shared cache, or a small folder beside it).
 A read's value is kept with the versions of its scopes it was read under; a read asks for the current
 versions and the kept value together (one `get_many`, one round trip when versions and values share a
 store, as with Redis) and uses the value only if its versions are the current ones. A write calls

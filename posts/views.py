@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.invalidation import following_scope, person_scope
+from accounts.invalidation import following_scope, name_scope
 from accounts.models import User
 from core.pages import add_service_errors, cached_page, paginate, paginate_cached
 from core.search import search_problem
@@ -41,7 +41,7 @@ def index(request):
         return render(request, "posts/index.html", context)
 
     # The feed (any post may be in it, by whom they follow) and their own name (greeting and navigation).
-    scopes = ("posts", following_scope(request.user.pk), person_scope(request.user.pk))
+    scopes = ("posts", following_scope(request.user.pk), name_scope(request.user.pk))
     return cached_page(request, "feed", render_feed, scopes)
 
 

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_history_latest_index'),
+        ("accounts", "0006_history_latest_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='user',
-            name='last_seen',
-            field=models.DateTimeField(blank=True, help_text='Last request signed in on the web (UTC); API tokens do not count.', null=True),
+            model_name="user",
+            name="last_seen",
+            field=models.DateTimeField(
+                blank=True, help_text="Last request signed in on the web (UTC); API tokens do not count.", null=True
+            ),
         ),
     ]

@@ -8,7 +8,9 @@ import re
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Follow
 from tests.factories import FollowFactory, PostFactory, UserFactory
@@ -130,3 +132,19 @@ def test_a_page_asked_for_without_a_csrf_cookie_is_not_kept(people):
         token = _token(text(browser.get("/")), "/i18n/setlang/")
         response = browser.post("/i18n/setlang/", {"language": "en", "next": "/", "csrfmiddlewaretoken": token})
         assert response.status_code == 302
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_an_edit_that_keeps_the_viewers_name_keeps_their_pages(signed_in, people, url):
+    """The layout shows the viewer's username only: an edit of their other fields makes no page render again."""
+    viewer, other = people
+    browser = signed_in(viewer)
+    url = url.format(other=other.username)
+    _kept(browser, url)
+    edit = {"username": viewer.username, "email": viewer.email, "about_me": "New"}
+    response = browser.post("/edit_profile/", edit, follow=True)  # the page it leads to shows "saved"
+    assert response.redirect_chain, response.content.decode()[:500]
+    with CaptureQueriesContext(connection) as queries:
+        html = text(browser.get(url))
+    assert 'href="/user/viewer/">' in html
+    assert [q["sql"] for q in queries if "posts_post" in q["sql"]] == []  # served kept: no page was read
