@@ -239,7 +239,7 @@ def _probe() -> dict[str, str]:
     from accounts.models import Follow, User
     from flask_import.models import ImportedRow
     from organization.models import Cadre, Department, Designation, Unit
-    from posts.models import Message, Post, PostExport
+    from posts.models import Message, Post, PostCounter, PostExport
     from posts.tasks import export_posts
 
     n = itertools.count()
@@ -291,6 +291,8 @@ def _probe() -> dict[str, str]:
         Unit: unit,
         Unit.heads.through: lambda: Unit.heads.through.objects.create(unit=unit(), user=person()),
         Post: lambda: Post.objects.create(author=person(), body="Probe"),
+        # Its key is a slot number, not a sequence's: a slot the counter does not use, holding nothing.
+        PostCounter: lambda: PostCounter.objects.create(slot=1000 + next(n), posts=0),
         Message: lambda: Message.objects.create(sender=person(), recipient=person(), body="Probe"),
         LogEntry: lambda: LogEntry.objects.create(
             user=person(), content_type=post_type, object_repr="Probe", action_flag=ADDITION
