@@ -684,7 +684,7 @@ def measure_pair(args, endpoint, people, envs, db_url, logs, cache: Cache, work:
                 if app == "floor":
                     cache.drop_all_scope()
 
-            previous = ["django"]  # the warm-up's last Django run
+            previous = ["floor"]  # the warm-up ended with the floor's run, and the drop after it
 
             def mixed_slice(app):
                 result = loads[app].run(slice_seconds, args.connections)
