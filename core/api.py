@@ -147,8 +147,7 @@ class CachedList:
         name = f"api:{request.path}:{number}:{size}:{request.get_host()}:{request.is_secure()}:{request.user.pk}"
         answer = cached(name, read, scopes=self.list_scopes())
         # The page as DRF's paginator would have it, for its links, without reading the database again.
-        counted = Paginator((), size)
-        counted.count = answer["count"]  # a cached_property: set, it is never computed
+        counted = Paginator(Counted((), answer["count"]), size)
         number = counted.validate_number(paginator.get_page_number(request, counted))
         paginator.page = Page(answer["results"], number, counted)
         paginator.request = request

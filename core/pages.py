@@ -21,9 +21,7 @@ def paginate(request, queryset, per_page: int = PAGE_SIZE, count: int | None = N
 
     `count`: the number of rows when it is already known (saves the paginator's COUNT query).
     """
-    paginator = Paginator(queryset, per_page)
-    if count is not None:
-        paginator.count = count  # a cached_property: set, it is never computed
+    paginator = Paginator(queryset if count is None else Counted(queryset, count), per_page)
     return paginator.get_page(request.GET.get("page"))
 
 
