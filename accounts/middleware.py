@@ -1,3 +1,4 @@
+import logging
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -13,6 +14,9 @@ from django.utils.translation import gettext as _
 
 from accounts.invalidation import person_changed
 from accounts.models import User
+from core.middleware import is_outage
+
+logger = logging.getLogger(__name__)
 
 
 class LastSeenMiddleware:
@@ -34,7 +38,15 @@ class LastSeenMiddleware:
         if user is not None and user.is_authenticated and session is not None and SESSION_KEY in session:
             now = timezone.now()
             if user.last_seen is None or now - user.last_seen >= timedelta(seconds=settings.LAST_SEEN_INTERVAL):
-                User.objects.filter(pk=user.pk).update(last_seen=now)
+                try:
+                    User.objects.filter(pk=user.pk).update(last_seen=now)
+                except DatabaseError as error:
+                    if not is_outage(error):
+                        raise
+                    # The view has answered; the database went away since. The answer stands (a 503 would
+                    # take it back, after any write it made); the next request refreshes last_seen.
+                    logger.warning("last_seen not refreshed, database unavailable: %s", error)
+                    return response
                 user.last_seen = now
                 person_changed(user.pk, username_may_change=False)  # update() sends no signal
         return response

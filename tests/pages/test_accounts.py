@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, OperationalError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -270,3 +270,36 @@ def test_anonymous_requests_write_nothing(client):
     with CaptureQueriesContext(connection) as ctx:
         client.get("/explore/")
     assert not [q for q in ctx.captured_queries if not q["sql"].lstrip().upper().startswith("SELECT")]
+
+
+def _fail_last_seen_update(error: Exception):
+    """An execute_wrapper: the last_seen UPDATE raises `error`, as a database lost after the view answered."""
+
+    def wrapper(execute, sql, params, many, context):
+        if sql.lstrip().upper().startswith("UPDATE") and "last_seen" in sql:
+            raise error
+        return execute(sql, params, many, context)
+
+    return wrapper
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as served: in a test's transaction the error would end it
+def test_a_database_lost_after_the_view_answered_keeps_the_answer_and_skips_last_seen(client, caplog):
+    user = UserFactory(last_seen=None)
+    client.force_login(user)
+    with connection.execute_wrapper(_fail_last_seen_update(OperationalError("server closed the connection"))):
+        response = client.get("/explore/")
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.last_seen is None
+    (record,) = [r for r in caplog.records if r.name == "accounts.middleware"]
+    assert record.levelname == "WARNING"
+    assert "last_seen not refreshed, database unavailable: server closed the connection" in record.getMessage()
+
+
+def test_a_failed_last_seen_statement_that_is_not_an_outage_is_still_an_error(client):
+    user = UserFactory(last_seen=None)
+    client.force_login(user)
+    with connection.execute_wrapper(_fail_last_seen_update(DatabaseError("value too long"))):
+        with pytest.raises(DatabaseError, match="value too long"):
+            client.get("/explore/")
