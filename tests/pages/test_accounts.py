@@ -300,6 +300,6 @@ def test_a_database_lost_after_the_view_answered_keeps_the_answer_and_skips_last
 def test_a_failed_last_seen_statement_that_is_not_an_outage_is_still_an_error(client):
     user = UserFactory(last_seen=None)
     client.force_login(user)
-    with connection.execute_wrapper(_fail_last_seen_update(DatabaseError("value too long"))):
-        with pytest.raises(DatabaseError, match="value too long"):
-            client.get("/explore/")
+    failing = connection.execute_wrapper(_fail_last_seen_update(DatabaseError("value too long")))
+    with failing, pytest.raises(DatabaseError, match="value too long"):
+        client.get("/explore/")
