@@ -2,18 +2,20 @@
 
 import math
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.paginator import Page, Paginator
 from django.db import IntegrityError
 from django.db.models import ProtectedError
-from django.http import Http404
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.utils.translation import gettext, gettext_noop, ngettext
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
@@ -115,44 +117,81 @@ class ZipDownloadNegotiation(DefaultContentNegotiation):
         return super().select_renderer(request, renderers, format_suffix)
 
 
+def cached_answer(view, name: str, read: Callable[[], Any], scopes: Iterable[str]) -> HttpResponseBase:
+    """The answer `read()` gives (its data), kept in the shared cache as the JSON the client is sent.
+
+    Kept rendered, by the renderer DRF chose for the request (and per `indent`, the one thing its media type
+    can change): a hit sends the bytes as they are, with no rendering and no objects to rebuild. `name` must say
+    everything else the answer depends on; `scopes` are its versions (core.caching). Other renderers (the
+    browsable API, a page for people exploring) get `read()` as a plain Response, read every time.
+    """
+    request = view.request
+    renderer, media_type = request.accepted_renderer, request.accepted_media_type
+    if not isinstance(renderer, JSONRenderer):
+        return Response(read())
+
+    def rendered() -> bytes:
+        return renderer.render(read(), media_type, view.get_renderer_context())
+
+    indent = renderer.get_indent(media_type, view.get_renderer_context())  # all the media type can change
+    body = cached(f"{name}:json:{indent}", rendered, scopes=scopes)
+    return HttpResponse(body, content_type=renderer.media_type)
+
+
 class CachedList:
     """A list view mixin: a list asked for with paging parameters only is answered from the shared cache.
 
-    The answer's count and results are kept under the path, the page, the page size, the host (the
-    answers hold absolute URLs) and the viewer (some fields are only for the viewer), with the versions of
-    `list_scopes()` (core.caching), which must name everything the answer depends on: a write to any of it
-    makes the next request read it again. With any other parameter (a filter, a search) the list is read
-    from the database as usual.
+    The answer, as DRF's list gives it, is kept rendered (`cached_answer`) under the path, the paging
+    parameters, the host (the answers hold absolute links) and the viewer (some fields are only for the
+    viewer), with the versions of `list_scopes()` (core.caching), which must name everything the answer
+    depends on: a write to any of it makes the next request read it again. With any other parameter (a
+    filter, a search) the list is read from the database as usual.
     """
 
     def list_scopes(self) -> tuple[str, ...]:
         raise NotImplementedError
 
     def list_count(self) -> int | None:
-        """The whole list's number of rows where the view knows it without counting them (else None: COUNT)."""
+        """The number of rows of the whole list (`get_queryset()`, unfiltered) where the view knows it without
+        counting them, else None (a COUNT)."""
         return None
 
-    def list(self, request, *args, **kwargs):
+    def unfiltered(self) -> bool:
+        """Whether the request asks for the whole list (paging parameters at most)."""
         paginator = self.paginator
-        params = request.query_params
-        if not params.keys() <= {paginator.page_query_param, paginator.page_size_query_param}:
+        return self.request.query_params.keys() <= {paginator.page_query_param, paginator.page_size_query_param}
+
+    def paginate_queryset(self, queryset):
+        whole_list = getattr(self, "action", "list") == "list" and self.unfiltered()  # not a viewset's other lists
+        total = self.list_count() if whole_list else None
+        return super().paginate_queryset(queryset if total is None else Counted(queryset, total))
+
+    def paging_key(self) -> str | None:
+        """The paging parameters as a key ("page=2&page_size=50"), or None when they are not written as the
+        API writes them (page=01, page_size=abc or 500: answered, uncached), so that clients cannot make the
+        cache keep one entry per spelling. The answer's links repeat the parameters as they were sent."""
+        paginator, params = self.paginator, self.request.query_params
+        limits = {paginator.page_query_param: None, paginator.page_size_query_param: paginator.max_page_size}
+        for name in params:
+            values = params.getlist(name)
+            if name not in limits or len(values) != 1 or not _canonical_number(values[0], limits[name]):
+                return None
+        return "&".join(f"{name}={params[name]}" for name in sorted(params))
+
+    def list(self, request, *args, **kwargs):
+        paging = self.paging_key()
+        if paging is None:
             return super().list(request, *args, **kwargs)
 
         def read() -> dict:
-            rows, total = self.filter_queryset(self.get_queryset()), self.list_count()
-            page = self.paginate_queryset(rows if total is None else Counted(rows, total))
-            return {"count": paginator.page.paginator.count, "results": self.get_serializer(page, many=True).data}
+            return super(CachedList, self).list(request, *args, **kwargs).data
 
-        number, size = params.get(paginator.page_query_param, "1"), paginator.get_page_size(request)
-        name = f"api:{request.path}:{number}:{size}:{request.get_host()}:{request.is_secure()}:{request.user.pk}"
-        answer = cached(name, read, scopes=self.list_scopes())
-        # The page as DRF's paginator would have it, for its links, without reading the database again.
-        counted = Paginator(Counted((), answer["count"]), size)
-        number = counted.validate_number(paginator.get_page_number(request, counted))
-        paginator.page = Page(answer["results"], number, counted)
-        paginator.request = request
-        paginator.display_page_controls = counted.num_pages > 1 and paginator.template is not None
-        return paginator.get_paginated_response(answer["results"])
+        name = f"api:list:{request.path}:{paging}:{request.get_host()}:{request.is_secure()}:{request.user.pk}"
+        return cached_answer(self, name, read, self.list_scopes())
+
+
+def _canonical_number(text: str, maximum: int | None) -> bool:
+    return text.isascii() and text.isdigit() and text == str(int(text)) and 0 < int(text) <= (maximum or int(text))
 
 
 CONCURRENT_CHANGE = gettext_noop("This conflicts with a change made at the same time. Reload and try again.")

@@ -1,14 +1,16 @@
 """The shared cache: a per-process cache is a deploy warning, the file cache counts atomically across
 processes, and versioned reads are computed again after every write that changes them (core.caching)."""
 
+import json
 import multiprocessing
 
 import pytest
 from django.core.cache import caches
 from django.core.cache.backends.filebased import FileBasedCache as DjangoFileBasedCache
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from core import caching
 from core.cache_backends import FileBasedCache
@@ -196,3 +198,54 @@ def test_migrate_goes_on_when_the_cache_cannot_be_reached(settings, caplog):
     with override_settings(CACHES={**settings.CACHES, "state": unreachable}):
         call_command("migrate", verbosity=0)
     assert "the cached reads could not be dropped" in caplog.text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/posts/?page_size=2", "/api/users/{author}/"], ids=["list", "detail"])
+def test_a_cached_answer_is_the_json_drf_renders_for_each_media_type(path, client, django_assert_num_queries):
+    """core.api.cached_answer keeps the rendered JSON, per media type: `indent` is honoured, hit or miss, and
+    the browsable API (HTML) is rendered by DRF with the same data, never from the JSON entries."""
+    from tests.factories import PostFactory, UserFactory
+
+    author = UserFactory()
+    PostFactory.create_batch(3, author=author)
+    path = path.format(author=author.pk)
+    plain = client.get(path, HTTP_ACCEPT="application/json")
+    indented = client.get(path, HTTP_ACCEPT="application/json; indent=2")
+    with django_assert_num_queries(0):
+        assert client.get(path, HTTP_ACCEPT="application/json").content == plain.content
+        again = client.get(path, HTTP_ACCEPT="application/json; indent=2")
+    assert again.content == indented.content != plain.content
+    assert indented.content.decode().startswith('{\n  "')
+    assert json.loads(indented.content) == json.loads(plain.content)
+    assert plain["Content-Type"] == "application/json"
+    assert plain["Vary"] == again["Vary"] and "Accept" in plain["Vary"]
+    html = client.get(path, HTTP_ACCEPT="text/html")
+    assert html["Content-Type"].startswith("text/html")
+    assert str(json.loads(plain.content).get("count", author.username)) in html.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("query", "kept"),
+    [
+        ("", True),
+        ("?page=2&page_size=2", True),
+        ("?page_size=2&page=2", True),
+        ("?page=02&page_size=2", False),
+        ("?page_size=abc", False),
+        ("?page_size=500", False),
+        ("?page_size=2&page_size=3", False),
+        ("?page=last", False),
+    ],
+)
+def test_only_paging_written_as_the_api_writes_it_is_kept(query, kept, client):
+    """Any spelling is answered; only the API's own (bounded: one entry per page and size) is kept."""
+    from tests.factories import PostFactory
+
+    PostFactory.create_batch(5)
+    first = client.get(f"/api/posts/{query}")
+    assert first.status_code == 200
+    with CaptureQueriesContext(connection) as again:
+        assert client.get(f"/api/posts/{query}").content == first.content
+    assert (len(again) == 0) == kept

@@ -18,8 +18,7 @@ from accounts.middleware import password_change_required_body
 from accounts.models import User
 from accounts.selectors import user_api_list, user_detail, user_list
 from accounts.signin_guard import signin_blocked
-from core.api import CachedList, DetailWithoutFilters, IsOwnerOrStaff, Throttled, parse_id
-from core.caching import cached
+from core.api import CachedList, DetailWithoutFilters, IsOwnerOrStaff, Throttled, cached_answer, parse_id
 from core.schema import error, validation_error
 from core.throttling import RegistrationThrottle, ScopedRateThrottle
 
@@ -111,8 +110,7 @@ class UserViewSet(
         if viewer.is_staff or viewer.pk == pk:
             return Response(self._show_one(pk))
         host = f"{request.get_host()}:{request.is_secure()}"
-        answer = cached(f"api:user:{pk}:{host}", lambda: self._show_one(pk), scopes=(person_scope(pk), "org"))
-        return Response(answer)
+        return cached_answer(self, f"api:user:{pk}:{host}", lambda: self._show_one(pk), (person_scope(pk), "org"))
 
     def _show_one(self, pk: int) -> dict:
         return self.get_serializer(self._get_user(pk)).data
