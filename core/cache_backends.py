@@ -1,4 +1,5 @@
-"""The embedded default cache: Django's file-based cache, whose counters also hold across processes.
+"""The project's cache backends: Django's file-based cache (the embedded default), whose counters also hold
+across processes, and Django's Redis cache, whose counters take one round trip.
 
 Every worker process of a node shares the cache folder, so throttles, the sign-in lockout and the cached
 reads are the same for all of them (a per-process memory cache would count separately in each). Django's
@@ -12,11 +13,14 @@ carry their window in their key (core.throttling), so the TIMEOUT only has to ou
 """
 
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache as DjangoFileBasedCache
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files import locks
 
@@ -71,3 +75,29 @@ def private_folder(path: Path) -> None:
             f"The cache folder {path} must be a folder of this user that no one else can write to "
             "(the file cache loads what it finds there): remove it, or set CACHE_DIR to another folder."
         )
+
+
+class RedisCache(DjangoRedisCache):
+    """Django's RedisCache with `incr()` in one round trip instead of two.
+
+    Django's asks whether the key exists (EXISTS), then adds to it (INCRBY): two round trips on every API
+    request, for its throttle's counter (core.throttling). Here one Lua script does both in the server, as one
+    atomic step: the same answer, and the same ValueError for a key that is not there. Its client is
+    Django's own (`RedisCacheClient`, public), made from the same LOCATION and OPTIONS.
+    """
+
+    INCR_EXISTING = (
+        "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end return false"
+    )
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        servers = re.split("[;,]", server) if isinstance(server, str) else server
+        self.counting = RedisCacheClient(servers, **params.get("OPTIONS", {}))
+
+    def incr(self, key, delta=1, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        value = self.counting.get_client(key, write=True).eval(self.INCR_EXISTING, 1, key, delta)
+        if value is None:
+            raise ValueError(f"Key '{key}' not found.")
+        return value

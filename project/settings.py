@@ -232,6 +232,8 @@ def memory_cache_dir(base_dir: Path, environ=os.environ) -> Path:
 CACHE_DIR = Path(env.str("CACHE_DIR", default="") or memory_cache_dir(BASE_DIR))
 if env.str("CACHE_URL", default=""):
     CACHES = {"default": env.cache_url("CACHE_URL")}
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        CACHES["default"]["BACKEND"] = "core.cache_backends.RedisCache"  # counters in one round trip
     CACHES["state"] = CACHES["counters"] = CACHES["default"]
 else:
     _file_cache = {"BACKEND": "core.cache_backends.FileBasedCache", "TIMEOUT": 24 * 60 * 60}

@@ -3,6 +3,7 @@ processes, and versioned reads are computed again after every write that changes
 
 import json
 import multiprocessing
+import os
 
 import pytest
 from django.core.cache import caches
@@ -13,7 +14,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from core import caching
-from core.cache_backends import FileBasedCache
+from core.cache_backends import FileBasedCache, RedisCache
 from tests.test_settings import PRODUCTION, _manage
 
 INCREMENTS = 150
@@ -249,3 +250,64 @@ def test_only_paging_written_as_the_api_writes_it_is_kept(query, kept, client):
     with CaptureQueriesContext(connection) as again:
         assert client.get(f"/api/posts/{query}").content == first.content
     assert (len(again) == 0) == kept
+
+
+# --- core.cache_backends.RedisCache ---------------------------------------------------------------------
+
+REDIS_CACHE_URL = os.environ.get("TEST_REDIS_CACHE_URL", "redis://127.0.0.1:6379/12")
+
+
+@pytest.fixture
+def redis_cache():
+    """The project's RedisCache on a database of its own (emptied), or a skip where no Redis answers (not in CI)."""
+    redis = pytest.importorskip("redis")
+    server = redis.Redis.from_url(REDIS_CACHE_URL, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        server.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") or os.environ.get("REQUIRE_REDIS"):
+            raise
+        pytest.skip(f"Redis is not reachable at {REDIS_CACHE_URL}: {exc}")
+    server.flushdb()
+    yield RedisCache(REDIS_CACHE_URL, {}), server
+    server.flushdb()
+
+
+def _calls(server, command: str) -> int:
+    return server.info("commandstats").get(f"cmdstat_{command}", {}).get("calls", 0)
+
+
+def test_the_redis_cache_counts_as_djangos_does_in_one_command(redis_cache):
+    cache, server = redis_cache
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("hits")  # as Django's: a missing key is not created
+    assert cache.get("hits") is None
+    cache.add("hits", 1)
+    before = {command: _calls(server, command) for command in ("exists", "incrby", "eval")}
+    assert [cache.incr("hits"), cache.incr("hits", 5), cache.decr("hits", 2)] == [2, 7, 5]
+    assert cache.get("hits") == 5
+    after = {command: _calls(server, command) for command in before}
+    # Each count is one EVAL, whose script runs EXISTS and INCRBY in the server (Django's backend sends those
+    # two itself, two round trips, and no EVAL).
+    assert {command: after[command] - before[command] for command in after} == {"eval": 3, "exists": 3, "incrby": 3}
+
+
+def test_the_redis_cache_counts_every_increment_of_every_process(redis_cache):
+    cache, _ = redis_cache
+    cache.add("hits", 0, timeout=None)
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(PROCESSES)
+    workers = [context.Process(target=_count_redis, args=(barrier,)) for _ in range(PROCESSES)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    assert cache.get("hits") == PROCESSES * INCREMENTS
+
+
+def _count_redis(barrier):
+    counter = RedisCache(REDIS_CACHE_URL, {})
+    barrier.wait()
+    for _ in range(INCREMENTS):
+        counter.incr("hits")

@@ -86,7 +86,8 @@ def test_database_url_selects_the_engine(monkeypatch, tmp_path):
 
 def test_cache_and_email_urls_are_read(monkeypatch):
     settings = _settings_with(monkeypatch, CACHE_URL="redis://127.0.0.1:6379/1", EMAIL_URL="smtp://mail.example:25")
-    assert settings["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings["CACHES"]["default"]["BACKEND"] == "core.cache_backends.RedisCache"  # Django's, one-trip incr()
+    assert settings["CACHES"]["default"]["LOCATION"] == "redis://127.0.0.1:6379/1"
     assert settings["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
     assert settings["EMAIL_HOST"] == "mail.example"
 
