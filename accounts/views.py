@@ -22,7 +22,7 @@ from accounts.forms import PasswordChangeRevokingTokensForm, ProfileForm, Regist
 from accounts.invalidation import following_scope, name_scope, person_scope
 from accounts.models import User
 from core.caching import versions
-from core.pages import add_service_errors, cached_page, paginate
+from core.pages import KeptList, add_service_errors, cached_page, paginate
 from core.throttling import registration_allowed
 from posts.selectors import posts_by_author
 
@@ -46,7 +46,7 @@ def profile(request, username: str):
     def render_profile():
         person = _profile_or_404(request, username)
         page = paginate(request, posts_by_author(author=person), count=person.post_count)
-        cards_key = f"posts-by:{person.pk}@{versions(person_scope(person.pk))}"  # their posts and their username
+        cards_key = KeptList(f"posts-by:{person.pk}", versions(person_scope(person.pk)))  # posts and username
         return render(request, "accounts/profile.html", {"person": person, "page": page, "cards_key": cards_key})
 
     # Kept under the id this username last had, so that a kept page is found without reading the person. An

@@ -2,6 +2,7 @@
 
 import hashlib
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.messages import get_messages
@@ -38,18 +39,26 @@ class Counted:
         return self.rows[index]
 
 
+class KeptList(NamedTuple):
+    """A list of rows and the versions of its scopes it is read under (core.caching): what a page of it, rendered,
+    is kept under (`{% kept_cards %}`, posts/templatetags/cards.py)."""
+
+    name: str
+    at: str
+
+
 def paginate_cached(
     request, queryset, name: str, *scopes: str, per_page: int = PAGE_SIZE, count: Callable[[], int] | None = None
-) -> tuple[Page, str]:
+) -> tuple[Page, KeptList]:
     """`paginate()` with the list's count kept in the shared cache under `name` and the versions of `scopes`.
 
     `count`: what gives the number of rows, where it is cheaper than COUNT (default: `queryset.count`).
-    Returns the page and those versions (`cards_key`, for includes/posts.html to cache the page's markup
-    under): the page's rows are only read if that markup is not cached.
+    Returns the page and the list with those versions (`cards_key`, for includes/posts.html to keep the
+    page's markup under): the page's rows are only read if that markup is not kept.
     """
     key = versions(*scopes)
     count = cached(f"count:{name}", count or queryset.count, at=key)
-    return paginate(request, queryset, per_page, count=count), f"{name}@{key}"
+    return paginate(request, queryset, per_page, count=count), KeptList(name, key)
 
 
 def cached_page(request, name: str, render: Callable[[], HttpResponse], scopes: Iterable[str]) -> HttpResponse:

@@ -1,10 +1,13 @@
-"""`{% post_cards page as cards %}`: the rendered card of each post on a page, from the shared cache at once."""
+"""Post cards from the shared cache: `{% post_cards page as cards %}` (each post's card, all at once) and
+`{% kept_cards page %}` (a whole page of cards of a list whose versions the view knows)."""
 
 from django import template
 from django.core.cache import cache
 from django.core.cache.utils import make_template_fragment_key
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
+
+from core.caching import cached
 
 register = template.Library()
 
@@ -32,3 +35,19 @@ def post_cards(posts) -> list[str]:
     if rendered:
         cache.set_many(rendered, TIMEOUT)
     return [found[key] if key in found else rendered[key] for key in keys]
+
+
+@register.simple_tag(takes_context=True)
+def kept_cards(context, page, empty: str = "") -> str:
+    """A page of a list's cards (includes/post_list.html), kept under the list's name, the page and the language,
+    with the versions the view read the list under (`cards_key`, a core.pages.KeptList): computed again once
+    the list changes, and then kept in the same entry (core.caching), so a list has one entry per page and
+    language, however often it changes. (`{% cache %}` with the versions in its key would leave an entry behind
+    at every change; the file cache lists its whole folder on every write.) The page's rows are only read when
+    the entry is out of date."""
+    kept = context["cards_key"]
+
+    def render() -> str:
+        return render_to_string("includes/post_list.html", {"page": page, "empty": empty})
+
+    return cached(f"cards:{kept.name}:{page.number}:{get_language()}", render, at=kept.at)

@@ -59,3 +59,16 @@ def test_a_renamed_author_gets_new_cards_in_every_language(client):
     client.cookies["django_language"] = "hi"
     assert 'lang="hi"' in explore(client)
     assert cache.get(card_key(post, "hi")) is not None
+
+
+def test_a_page_of_cards_is_one_entry_replaced_when_its_list_changes(client):
+    """{% kept_cards %}: one entry per list, page and language, whatever the versions (a key with the versions
+    in it would leave one behind at every post)."""
+    PostFactory(body="first post")
+    assert "first post" in client.get("/explore/").content.decode()
+    at, html = cache.get("cards:posts:1:en")
+    assert "first post" in html
+    PostFactory(body="second post")
+    assert "second post" in client.get("/explore/").content.decode()
+    new_at, new_html = cache.get("cards:posts:1:en")
+    assert new_at != at and "second post" in new_html and "first post" in new_html
