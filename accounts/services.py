@@ -18,11 +18,21 @@ PROFILE_FIELDS = ("full_name", "about_me", "mobile", "mobile2", "mobile3", "emai
 
 
 def user_follow(*, follower: User, followed: User) -> bool:
-    """Make `follower` follow `followed`; return False when already following."""
+    """Make `follower` follow `followed`; return False when already following.
+
+    The row is written first, and the pair's unique constraint tells a follow that is already there: one
+    statement for a new follow, the usual case (`get_or_create` would look for the row first, every time).
+    """
     if follower.pk == followed.pk:
         raise ValidationError(gettext_lazy("You cannot follow yourself."), code="self_follow")
-    _, created = Follow.objects.get_or_create(follower=follower, followed=followed)
-    return created
+    try:
+        with transaction.atomic():
+            Follow.objects.create(follower=follower, followed=followed)
+    except IntegrityError:
+        if Follow.objects.filter(follower=follower, followed=followed).exists():
+            return False
+        raise  # not the pair (a person deleted meanwhile): the API's 409
+    return True
 
 
 def user_unfollow(*, follower: User, followed: User) -> bool:

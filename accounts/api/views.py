@@ -172,7 +172,7 @@ class UserViewSet(
     @action(detail=True, methods=["post", "delete"])
     def follow(self, request, pk=None):
         """Follow (POST) or unfollow (DELETE) this person."""
-        followed = get_object_or_404(User, pk=pk)
+        followed = get_object_or_404(User.objects.only("pk"), pk=pk)  # who it is; the answer reads them afresh
         if request.method == "DELETE":
             services.user_unfollow(follower=request.user, followed=followed)
             return Response(status=status.HTTP_204_NO_CONTENT)

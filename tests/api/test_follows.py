@@ -36,6 +36,19 @@ def test_follow_is_201_and_shows_the_followed_user_with_fresh_counts(client_for)
     assert Follow.objects.filter(follower=ann, followed=ben).exists()
 
 
+def test_a_new_follow_is_written_first_and_read_back_once(client_for):
+    """Who it is (the id alone), the row, the answer: no look for an existing row first (get_or_create's)."""
+    ann, ben = UserFactory.create_batch(2)
+    client = client_for(ann)
+    for _ in range(2):
+        client.get("/api/feed/")  # whose the token is, then that person's row: both in the cache
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(follow_url(ben)).status_code == 201
+    statements = [q["sql"].split()[0].upper() for q in queries if "SAVEPOINT" not in q["sql"].upper()]
+    assert statements == ["SELECT", "INSERT", "SELECT"], [q["sql"][:80] for q in queries]
+    assert '"accounts_user"."email"' not in queries[0]["sql"]  # the id only
+
+
 def test_following_again_is_200_and_creates_no_duplicate(client_for):
     ann, ben = UserFactory.create_batch(2)
     client = client_for(ann)
