@@ -191,7 +191,10 @@ class CachedList:
 
 
 def _canonical_number(text: str, maximum: int | None) -> bool:
-    return text.isascii() and text.isdigit() and text == str(int(text)) and 0 < int(text) <= (maximum or int(text))
+    """A positive number written as `str(n)`, at most `maximum`: "2", not "02", "+2", "²" or 5,000 digits."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 18 and text == str(int(text))):
+        return False
+    return 0 < int(text) <= (maximum or int(text))
 
 
 CONCURRENT_CHANGE = gettext_noop("This conflicts with a change made at the same time. Reload and try again.")

@@ -252,6 +252,14 @@ def test_only_paging_written_as_the_api_writes_it_is_kept(query, kept, client):
     assert (len(again) == 0) == kept
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("param", ["page", "page_size"])
+def test_a_paging_number_of_thousands_of_digits_is_answered_not_a_500(param, client):
+    """Python refuses int() of more than 4,300 digits: the key's check must not be the one to try."""
+    response = client.get(f"/api/posts/?{param}={'9' * 5000}")
+    assert response.status_code == (404 if param == "page" else 200)
+
+
 # --- core.cache_backends.RedisCache ---------------------------------------------------------------------
 
 REDIS_CACHE_URL = os.environ.get("TEST_REDIS_CACHE_URL", "redis://127.0.0.1:6379/12")

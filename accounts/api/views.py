@@ -145,7 +145,11 @@ class UserViewSet(
         user = self.get_object()
         serializer = UserUpdateSerializer(user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        services.user_update(user=user, **serializer.validated_data)
+        # Only what differs is written (as the profile page saves the fields the person changed): a PATCH of
+        # the values there are writes nothing, records no history and leaves every cached read kept.
+        changed = {name: value for name, value in serializer.validated_data.items() if getattr(user, name) != value}
+        if changed:
+            services.user_update(user=user, **changed)
         # get_object() read the person with their organization and counts (user_list()): shown as changed, with
         # no second read (the counts as they were a moment ago, when the person was read).
         return Response(self.get_serializer(user).data)

@@ -264,6 +264,17 @@ def test_staff_change_someone_elses_profile_only_with_the_change_user_permission
     assert user.about_me == "edited"
 
 
+def test_a_patch_of_the_values_there_are_writes_nothing(client_for, user):
+    client = client_for(user)
+    for _ in range(2):
+        client.get("/api/feed/")  # whose the token is, then that person's row: both in the cache
+    with CaptureQueriesContext(connection) as queries:
+        response = client.patch(f"/api/users/{user.pk}/", {"about_me": user.about_me, "full_name": user.full_name})
+    assert response.status_code == 200
+    assert [q["sql"] for q in queries if not q["sql"].lstrip().upper().startswith("SELECT")] == []
+    assert user.history.count() == 1  # the record of its creation only
+
+
 def test_other_user_cannot_patch_profile(client_for, user):
     response = client_for(UserFactory()).patch(f"{USERS}{user.pk}/", {"about_me": "hacked"})
     assert response.status_code == 403
