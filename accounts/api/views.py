@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.http import Http404
+from django.http import Http404, HttpResponseBase
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -109,7 +109,11 @@ class UserViewSet(
         viewer = request.user
         if viewer.is_staff or viewer.pk == pk:
             return Response(self._show_one(pk))
-        host = f"{request.get_host()}:{request.is_secure()}"
+        return self._public_answer(pk)
+
+    def _public_answer(self, pk: int) -> HttpResponseBase:
+        """Person `pk` as everyone but them and staff sees them (no private fields), kept in the shared cache."""
+        host = f"{self.request.get_host()}:{self.request.is_secure()}"
         return cached_answer(self, f"api:user:{pk}:{host}", lambda: self._show_one(pk), (person_scope(pk), "org"))
 
     def _show_one(self, pk: int) -> dict:
@@ -181,7 +185,14 @@ class UserViewSet(
             services.user_unfollow(follower=request.user, followed=followed)
             return Response(status=status.HTTP_204_NO_CONTENT)
         created = services.user_follow(follower=request.user, followed=followed)
-        return Response(self._show(followed), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        if request.user.is_staff:  # staff see private fields
+            return Response(self._show(followed), status=code)
+        # The answer is the person as `GET /api/users/{id}/` shows them to anyone but themselves and staff, read
+        # after the follow (the versions first, then the row, as every read): kept for those reads too.
+        response = self._public_answer(followed.pk)
+        response.status_code = code
+        return response
 
     @extend_schema(responses={200: UserSerializer(many=True)})
     @action(detail=True)

@@ -215,3 +215,23 @@ def test_follow_lists_run_the_same_few_queries_for_1_and_50_people(client_for, r
     assert counts[0] == counts[1]
     with django_assert_max_num_queries(4):  # token lookup, the user's existence (404), count, page
         client.get(url, {"page_size": 50})
+
+
+def test_a_follows_answer_is_the_persons_public_detail_and_is_kept_for_everyone(client_for, api_client):
+    """The 201's body is what GET /api/users/{id}/ shows anyone but the person and staff: read after the follow,
+    kept, so the next such read needs no query (and shows the new count)."""
+    ann, ben = UserFactory.create_batch(2)
+    followed = client_for(ann).post(follow_url(ben))
+    assert followed.status_code == 201 and followed.json()["follower_count"] == 1
+    with CaptureQueriesContext(connection) as queries:
+        seen = api_client.get(f"/api/users/{ben.pk}/")
+    assert len(queries) == 0
+    assert seen.content == followed.content
+
+
+def test_a_staff_follows_answer_shows_private_fields_and_keeps_nothing_public(client_for, api_client):
+    staff, ben = StaffFactory(), UserFactory(email="ben@example.org")
+    answer = client_for(staff).post(follow_url(ben)).json()
+    assert answer["email"] == "ben@example.org"
+    public = api_client.get(f"/api/users/{ben.pk}/").json()
+    assert public["email"] is None and public["follower_count"] == 1
