@@ -98,6 +98,30 @@ def api_client():
 
 
 @pytest.fixture
+def redis_at():
+    """redis_at(url) → a client of the Redis at `url`, emptied before and after the test; the test is skipped
+    where none answers, except in CI (CI or REQUIRE_REDIS set), where that is an error."""
+    servers = []
+
+    def connect(url: str):
+        redis = pytest.importorskip("redis")
+        server = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        try:
+            server.ping()
+        except redis.RedisError as exc:
+            if os.environ.get("CI") or os.environ.get("REQUIRE_REDIS"):
+                raise
+            pytest.skip(f"Redis is not reachable at {url}: {exc}")
+        server.flushdb()
+        servers.append(server)
+        return server
+
+    yield connect
+    for server in servers:
+        server.flushdb()
+
+
+@pytest.fixture
 def client_for(db):
     """client_for(user) → an API client authenticated with that user's token."""
     from rest_framework.authtoken.models import Token

@@ -266,19 +266,10 @@ REDIS_CACHE_URL = os.environ.get("TEST_REDIS_CACHE_URL", "redis://127.0.0.1:6379
 
 
 @pytest.fixture
-def redis_cache():
-    """The project's RedisCache on a database of its own (emptied), or a skip where no Redis answers (not in CI)."""
-    redis = pytest.importorskip("redis")
-    server = redis.Redis.from_url(REDIS_CACHE_URL, socket_timeout=5, socket_connect_timeout=5)
-    try:
-        server.ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI") or os.environ.get("REQUIRE_REDIS"):
-            raise
-        pytest.skip(f"Redis is not reachable at {REDIS_CACHE_URL}: {exc}")
-    server.flushdb()
-    yield RedisCache(REDIS_CACHE_URL, {}), server
-    server.flushdb()
+def redis_cache(redis_at):
+    """The project's RedisCache on a database of its own (emptied), and a client of that database."""
+    server = redis_at(REDIS_CACHE_URL)
+    return RedisCache(REDIS_CACHE_URL, {}), server
 
 
 def _calls(server, command: str) -> int:

@@ -177,22 +177,14 @@ def test_a_real_database_worker_runs_an_enqueued_export_to_completion(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_rq_worker_on_redis_runs_an_enqueued_export_to_completion(
-    settings, author, client_for, django_capture_on_commit_callbacks
+    settings, author, client_for, django_capture_on_commit_callbacks, redis_at
 ):
-    redis = pytest.importorskip("redis")
+    redis_at(REDIS_URL)
     import django_rq
     from django_tasks_rq import Job
     from rq import SimpleWorker
 
     settings.RQ_QUEUES = {"default": {"URL": REDIS_URL}}
-    connection = redis.Redis.from_url(REDIS_URL)
-    try:
-        connection.ping()
-    except redis.ConnectionError as exc:
-        if os.environ.get("CI") or os.environ.get("REQUIRE_REDIS"):
-            raise
-        pytest.skip(f"Redis is not reachable at {REDIS_URL}: {exc}")
-    connection.flushdb()
     settings.TASKS = RQ
     task_id = start(client_for, author, django_capture_on_commit_callbacks).json()["id"]
     queue = django_rq.get_queue("default", job_class=Job)
@@ -200,7 +192,6 @@ def test_a_real_rq_worker_on_redis_runs_an_enqueued_export_to_completion(
     SimpleWorker([queue], connection=queue.connection, job_class=Job).work(burst=True)
     export = PostExport.objects.get(pk=task_id)
     assert (export.status, export.progress) == ("done", 100)
-    connection.flushdb()
 
 
 @pytest.mark.django_db
