@@ -121,3 +121,15 @@ def test_people_posting_at_the_same_time_and_a_recount_lose_no_post():
         thread.join(timeout=60)
     assert not errors, errors
     assert counted() == (100, 100)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_leaves_the_counter_with_its_rows():
+    """`flush` (the tests run it after each test that commits) empties the table; post_migrate makes the rows
+    again, counted, so that the first posts after it find them (concurrent makers deadlock on MariaDB)."""
+    from django.core.management import call_command
+
+    PostFactory.create_batch(2)
+    call_command("flush", interactive=False, verbosity=0)
+    assert PostCounter.objects.count() == counting.SLOTS
+    assert counting.post_total() == 0
