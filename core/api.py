@@ -130,10 +130,12 @@ def cached_answer(view, name: str, read: Callable[[], Any], scopes: Iterable[str
     if not isinstance(renderer, JSONRenderer):
         return Response(read())
 
-    def rendered() -> bytes:
-        return renderer.render(read(), media_type, view.get_renderer_context())
+    context = view.get_renderer_context()
 
-    indent = renderer.get_indent(media_type, view.get_renderer_context())  # all the media type can change
+    def rendered() -> bytes:
+        return renderer.render(read(), media_type, context)
+
+    indent = renderer.get_indent(media_type, context)  # all the media type can change
     body = cached(f"{name}:json:{indent}", rendered, scopes=scopes)
     return HttpResponse(body, content_type=renderer.media_type)
 

@@ -106,13 +106,14 @@ class UserViewSet(
         pk = parse_id(self.kwargs["pk"])
         if pk is None:
             raise Http404
-        viewer = request.user
+        return self._person_answer(pk)
+
+    def _person_answer(self, pk: int) -> HttpResponseBase:
+        """Person `pk` as the requester sees them: read afresh for themselves and staff (private fields), else
+        as everyone sees them, kept in the shared cache."""
+        viewer = self.request.user
         if viewer.is_staff or viewer.pk == pk:
             return Response(self._show_one(pk))
-        return self._public_answer(pk)
-
-    def _public_answer(self, pk: int) -> HttpResponseBase:
-        """Person `pk` as everyone but them and staff sees them (no private fields), kept in the shared cache."""
         host = f"{self.request.get_host()}:{self.request.is_secure()}"
         return cached_answer(self, f"api:user:{pk}:{host}", lambda: self._show_one(pk), (person_scope(pk), "org"))
 
@@ -185,13 +186,10 @@ class UserViewSet(
             services.user_unfollow(follower=request.user, followed=followed)
             return Response(status=status.HTTP_204_NO_CONTENT)
         created = services.user_follow(follower=request.user, followed=followed)
-        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        if request.user.is_staff:  # staff see private fields
-            return Response(self._show(followed), status=code)
-        # The answer is the person as `GET /api/users/{id}/` shows them to anyone but themselves and staff, read
-        # after the follow (the versions first, then the row, as every read): kept for those reads too.
-        response = self._public_answer(followed.pk)
-        response.status_code = code
+        # The answer is the person as `GET /api/users/{id}/` shows them to the requester, read after the follow
+        # (the versions first, then the row, as every read): what is kept for everyone serves those reads too.
+        response = self._person_answer(followed.pk)
+        response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return response
 
     @extend_schema(responses={200: UserSerializer(many=True)})
