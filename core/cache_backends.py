@@ -20,9 +20,10 @@ from pathlib import Path
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache as DjangoFileBasedCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
-from django.core.cache.backends.redis import RedisCacheClient
+from django.core.cache.backends.redis import RedisCacheClient, RedisSerializer
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files import locks
+from django.utils.module_loading import import_string
 
 LOCK_FILE = "counters.lock"  # not a cache entry (no .djcache suffix): clear() and culling leave it
 
@@ -93,7 +94,11 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         servers = re.split("[;,]", server) if isinstance(server, str) else server
-        self.counting = RedisCacheClient(servers, **params.get("OPTIONS", {}))
+        options = params.get("OPTIONS", {})
+        self.counting = RedisCacheClient(servers, **options)
+        serializer = options.get("serializer") or RedisSerializer  # the values' format, as Django's client reads it
+        serializer = import_string(serializer) if isinstance(serializer, str) else serializer
+        self.serializer = serializer() if callable(serializer) else serializer
 
     def incr(self, key, delta=1, version=None):
         key = self.make_and_validate_key(key, version=version)
@@ -101,3 +106,19 @@ class RedisCache(DjangoRedisCache):
         if value is None:
             raise ValueError(f"Key '{key}' not found.")
         return value
+
+    def incr_and_get_many(self, counter_keys: list[str], keys: list[str]) -> tuple[list[int | None], dict]:
+        """`incr()` of each of `counter_keys` and `get_many(keys)`, sent to the server together: one round trip.
+
+        A count is what `incr()` returns, or None for a counter that is not there (where `incr()` raises
+        ValueError). core.caching.counted_lookup: a throttled API request's count and the lookup of its answer.
+        """
+        counters = [self.make_and_validate_key(key) for key in counter_keys]
+        names = {self.make_and_validate_key(key): key for key in keys}
+        pipeline = self.counting.get_client(write=True).pipeline(transaction=False)
+        for counter in counters:
+            pipeline.eval(self.INCR_EXISTING, 1, counter, 1)
+        pipeline.mget(list(names))
+        *counts, values = pipeline.execute()
+        pairs = zip(names.values(), values, strict=True)
+        return counts, {name: self.serializer.loads(value) for name, value in pairs if value is not None}

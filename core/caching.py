@@ -60,13 +60,26 @@ def lookup(name: str, scopes: Iterable[str] = ()) -> tuple[str, Any]:
     One round trip where the versions and the values share a store (settings.CACHES: a CACHE_URL serves both).
     """
     keys = _scope_keys(scopes)
-    if settings.CACHES["state"] == settings.CACHES["default"]:
+    if _one_store():
         found = cache.get_many([*keys, name])
         kept = found.pop(name, None)
     else:
         found, kept = state.get_many(keys), cache.get(name)
     at = _joined(keys, found)
     return at, _value_at(kept, at)
+
+
+def counted_lookup(counter_keys: list[str], name: str, scopes: Iterable[str]) -> tuple[list, str, Any] | None:
+    """`counters.incr()` of each of `counter_keys` and `lookup(name, scopes)` in one round trip: (the counts, as
+    `incr()` gives them or None for a counter not there, then what `lookup()` gives). None where the caches cannot
+    do both at once (they are not one Redis, core.cache_backends.RedisCache): count and look up apart."""
+    if not (_one_store("counters") and hasattr(cache, "incr_and_get_many")):
+        return None
+    keys = _scope_keys(scopes)
+    counts, found = cache.incr_and_get_many(counter_keys, [*keys, name])
+    kept = found.pop(name, None)
+    at = _joined(keys, found)
+    return counts, at, _value_at(kept, at)
 
 
 def keep(name: str, at: str, value: Any, timeout: int = DEFAULT_TIMEOUT) -> None:
@@ -80,15 +93,19 @@ def cached(
     *,
     scopes: Iterable[str] = (),
     at: str | None = None,
+    looked_up: tuple[str, Any] | None = None,
     timeout: int = DEFAULT_TIMEOUT,
 ) -> Any:
     """`compute()`, kept under `name` with the versions of `scopes`; computed again after any of them changes.
 
     `name` must say everything else the value depends on (ids, page, language, host…). `at`: those versions,
-    when the caller has read them already (`versions()`). `compute()` must not return None (the cache cannot
-    tell it from a miss).
+    when the caller has read them already (`versions()`); `looked_up`: what `lookup(name, scopes)` (or
+    `counted_lookup`) gave, when the caller has looked it up already. `compute()` must not return None (the
+    cache cannot tell it from a miss).
     """
-    if at is None:
+    if looked_up is not None:
+        at, value = looked_up
+    elif at is None:
         at, value = lookup(name, scopes)
     else:
         value = _value_at(cache.get(name), at)
@@ -96,6 +113,11 @@ def cached(
         value = compute()
         keep(name, at, value, timeout)
     return value
+
+
+def _one_store(*aliases: str) -> bool:
+    """Whether the versions (and the `aliases`) are kept in the same store as the values (settings.CACHES)."""
+    return all(settings.CACHES[alias] == settings.CACHES["default"] for alias in ("state", *aliases))
 
 
 def _scope_keys(scopes: Iterable[str]) -> list[str]:

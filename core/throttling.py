@@ -22,33 +22,45 @@ class FixedWindowThrottle(throttling.SimpleRateThrottle):
     cache = counters
 
     def allow_request(self, request, view):
+        counter = self.counter_key(request, view)
+        return counter is None or self.allows(self.count(counter))
+
+    def counter_key(self, request, view) -> str | None:
+        """The key of the counter this request counts in (its client's, in the current window), or None when
+        the request is not counted (no rate, or not this throttle's kind of client)."""
         if self.rate is None:
-            return True
+            return None
         self.key = self.get_cache_key(request, view)
         if self.key is None:
-            return True
+            return None
         self.now = self.timer()
-        window = int(self.now // self.duration)
-        self.window_ends = (window + 1) * self.duration
-        return self._count(window) <= self.num_requests
+        self.window = int(self.now // self.duration)
+        self.window_ends = (self.window + 1) * self.duration
+        return f"{self.key}:{self.window}"
 
-    def _count(self, window: int) -> int:
-        """Count this request in the window's counter, opening it for the window's first request."""
-        key = f"{self.key}:{window}"
+    def allows(self, count: int) -> bool:
+        """Whether a request counted as the `count`th of its window is let through."""
+        return count <= self.num_requests
+
+    def count(self, counter: str) -> int:
+        """Count this request in `counter` (`counter_key()`): its number in the window."""
         try:
-            return self.cache.incr(key)  # the common case: the counter exists
+            return self.cache.incr(counter)  # the common case: the counter exists
         except ValueError:
-            pass
-        if self.cache.add(key, 1, timeout=self.duration + 1):
+            return self.open(counter)
+
+    def open(self, counter: str) -> int:
+        """Count the window's first request (`incr()` found no counter): open the counter at 1."""
+        if self.cache.add(counter, 1, timeout=self.duration + 1):
             # The last window's counter is done with. It would expire, but the file cache only removes an
             # expired entry when it is read again (never, here) or culled, and lists its whole folder on
             # every write: left there, counters of past windows would make every request slower.
-            self.cache.delete(f"{self.key}:{window - 1}")
+            self.cache.delete(f"{self.key}:{self.window - 1}")
             return 1
         try:
-            return self.cache.incr(key)  # another worker opened it in between
+            return self.cache.incr(counter)  # another worker opened it in between
         except ValueError:  # …and it expired in between: this request opens the count again
-            self.cache.set(key, 1, timeout=self.duration + 1)
+            self.cache.set(counter, 1, timeout=self.duration + 1)
             return 1
 
     def wait(self):

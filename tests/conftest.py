@@ -121,6 +121,19 @@ def redis_at():
         server.flushdb()
 
 
+REDIS_CACHE_URL = os.environ.get("TEST_REDIS_CACHE_URL", "redis://127.0.0.1:6379/12")
+
+
+@pytest.fixture
+def redis_caches(redis_at):
+    """The caches as `CACHE_URL=redis://…` sets them (core.cache_backends.RedisCache for all three) on a Redis
+    database of the tests' own, emptied: yields a client of that database."""
+    server = redis_at(REDIS_CACHE_URL)
+    shared = {"BACKEND": "core.cache_backends.RedisCache", "LOCATION": REDIS_CACHE_URL}
+    with override_settings(CACHES={"default": shared, "state": shared, "counters": shared}):
+        yield server
+
+
 @pytest.fixture
 def client_for(db):
     """client_for(user) → an API client authenticated with that user's token."""

@@ -3,7 +3,6 @@ processes, and versioned reads are computed again after every write that changes
 
 import json
 import multiprocessing
-import os
 
 import pytest
 from django.core.cache import caches
@@ -15,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from core import caching
 from core.cache_backends import FileBasedCache, RedisCache
+from tests.conftest import REDIS_CACHE_URL
 from tests.test_settings import PRODUCTION, _manage
 
 INCREMENTS = 150
@@ -261,8 +261,6 @@ def test_a_paging_number_of_thousands_of_digits_is_answered_not_a_500(param, cli
 
 
 # --- core.cache_backends.RedisCache ---------------------------------------------------------------------
-
-REDIS_CACHE_URL = os.environ.get("TEST_REDIS_CACHE_URL", "redis://127.0.0.1:6379/12")
 
 
 @pytest.fixture

@@ -108,14 +108,27 @@ class UserViewSet(
             raise Http404
         return self._person_answer(pk)
 
-    def _person_answer(self, pk: int) -> HttpResponseBase:
-        """Person `pk` as the requester sees them: read afresh for themselves and staff (private fields), else
-        as everyone sees them, kept in the shared cache."""
+    def kept_answer(self):
+        if self.action == "retrieve":
+            pk = parse_id(self.kwargs["pk"])
+            return None if pk is None else self._public_answer(pk)
+        return super().kept_answer()
+
+    def _public_answer(self, pk: int) -> tuple[str, tuple[str, ...]] | None:
+        """(name, scopes) of person `pk` as everyone sees them, kept in the shared cache; None for the requester
+        themselves and staff, who see private fields, read afresh."""
         viewer = self.request.user
         if viewer.is_staff or viewer.pk == pk:
+            return None
+        return f"api:user:{pk}:{self.request.get_host()}:{self.request.is_secure()}", (person_scope(pk), "org")
+
+    def _person_answer(self, pk: int) -> HttpResponseBase:
+        """Person `pk` as the requester sees them (`_public_answer`)."""
+        kept = self._public_answer(pk)
+        if kept is None:
             return Response(self._show_one(pk))
-        host = f"{self.request.get_host()}:{self.request.is_secure()}"
-        return cached_answer(self, f"api:user:{pk}:{host}", lambda: self._show_one(pk), (person_scope(pk), "org"))
+        name, scopes = kept
+        return cached_answer(self, name, lambda: self._show_one(pk), scopes)
 
     def _show_one(self, pk: int) -> dict:
         return self.get_serializer(self._get_user(pk)).data
