@@ -79,12 +79,14 @@ def private_folder(path: Path) -> None:
 
 
 class RedisCache(DjangoRedisCache):
-    """Django's RedisCache with `incr()` in one round trip instead of two.
+    """Django's RedisCache with `incr()` in one round trip instead of two, and `incr_and_get_many()`.
 
     Django's asks whether the key exists (EXISTS), then adds to it (INCRBY): two round trips on every API
     request, for its throttle's counter (core.throttling). Here one Lua script does both in the server, as one
-    atomic step: the same answer, and the same ValueError for a key that is not there. Its client is
-    Django's own (`RedisCacheClient`, public), made from the same LOCATION and OPTIONS.
+    atomic step: the same answer, and the same ValueError for a key that is not there. `incr_and_get_many()`
+    counts and reads in one script: a throttled request's count and its kept answer (core.api.KeptAnswers).
+    Its client is Django's own (`RedisCacheClient`, public), made from the same LOCATION and OPTIONS; values
+    are read with the serializer Django's client uses (OPTIONS "serializer", default `RedisSerializer`).
     """
 
     INCR_EXISTING = (
@@ -107,18 +109,27 @@ class RedisCache(DjangoRedisCache):
             raise ValueError(f"Key '{key}' not found.")
         return value
 
+    # incr() of each of the first ARGV[1] keys (false for one not there, as INCR_EXISTING), then MGET of the rest.
+    INCR_AND_GET_MANY = """
+    local counted = tonumber(ARGV[1])
+    local counts = {}
+    for i = 1, counted do
+        counts[i] = redis.call('EXISTS', KEYS[i]) == 1 and redis.call('INCRBY', KEYS[i], 1)
+    end
+    local values = {}
+    if #KEYS > counted then values = redis.call('MGET', unpack(KEYS, counted + 1)) end
+    return {counts, values}
+    """
+
     def incr_and_get_many(self, counter_keys: list[str], keys: list[str]) -> tuple[list[int | None], dict]:
-        """`incr()` of each of `counter_keys` and `get_many(keys)`, sent to the server together: one round trip.
+        """`incr()` of each of `counter_keys` and `get_many(keys)` in one command, one round trip.
 
         A count is what `incr()` returns, or None for a counter that is not there (where `incr()` raises
         ValueError). core.caching.counted_lookup: a throttled API request's count and the lookup of its answer.
         """
         counters = [self.make_and_validate_key(key) for key in counter_keys]
         names = {self.make_and_validate_key(key): key for key in keys}
-        pipeline = self.counting.get_client(write=True).pipeline(transaction=False)
-        for counter in counters:
-            pipeline.eval(self.INCR_EXISTING, 1, counter, 1)
-        pipeline.mget(list(names))
-        *counts, values = pipeline.execute()
+        script, all_keys = self.INCR_AND_GET_MANY, [*counters, *names]
+        counts, values = self.counting.get_client(write=True).eval(script, len(all_keys), *all_keys, len(counters))
         pairs = zip(names.values(), values, strict=True)
         return counts, {name: self.serializer.loads(value) for name, value in pairs if value is not None}

@@ -289,6 +289,23 @@ def test_the_redis_cache_counts_as_djangos_does_in_one_command(redis_cache):
     assert {command: after[command] - before[command] for command in after} == {"eval": 3, "exists": 3, "incrby": 3}
 
 
+def test_the_redis_cache_counts_and_reads_in_one_command(redis_cache):
+    """incr_and_get_many(): incr() of each counter (None where incr() would raise), then get_many(), one EVAL."""
+    cache, server = redis_cache
+    cache.add("a", 1)
+    cache.add("b", 10)
+    cache.set_many({"kept": {"answer": [1, 2]}, "version": "v1", "number": 7})
+    before = _calls(server, "eval")
+    counts, found = cache.incr_and_get_many(["a", "missing", "b"], ["kept", "gone", "version", "number"])
+    assert counts == [2, None, 11]
+    assert found == {"kept": {"answer": [1, 2]}, "version": "v1", "number": 7}  # as get_many() reads them
+    assert found == cache.get_many(["kept", "gone", "version", "number"])
+    assert _calls(server, "eval") - before == 1
+    assert cache.get("missing") is None  # not made, as incr() does not make it
+    assert cache.incr_and_get_many([], ["kept"]) == ([], {"kept": {"answer": [1, 2]}})
+    assert cache.incr_and_get_many(["a"], []) == ([3], {})
+
+
 def test_the_redis_cache_counts_every_increment_of_every_process(redis_cache):
     cache, _ = redis_cache
     cache.add("hits", 0, timeout=None)

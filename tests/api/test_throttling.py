@@ -69,7 +69,7 @@ def test_kept_and_fresh_answers_count_in_the_same_window(api_client, clock, shar
 
 
 def test_a_kept_answer_is_counted_and_looked_up_in_one_round_trip(api_client, clock, redis_caches, user, monkeypatch):
-    """With Redis, a hit is one round trip (the count and the lookup, pipelined), not one for each."""
+    """With Redis, a hit is one round trip (one script counts and looks up), not one for each."""
     from redis.connection import AbstractConnection
 
     sent = []
@@ -91,10 +91,10 @@ def test_a_kept_answer_is_counted_and_looked_up_in_one_round_trip(api_client, cl
     after = redis_caches.info("commandstats")
     calls = {name: after[name]["calls"] - before.get(name, {}).get("calls", 0) for name in after}
     assert {name: n for name, n in calls.items() if n and name != "cmdstat_info"} == {
-        "cmdstat_eval": 1,  # the count (the script runs EXISTS and INCRBY)
+        "cmdstat_eval": 1,  # one script: the count (EXISTS, INCRBY) and the versions and kept answer (MGET)
         "cmdstat_exists": 1,
         "cmdstat_incrby": 1,
-        "cmdstat_mget": 1,  # the versions and the kept answer
+        "cmdstat_mget": 1,
     }
     assert api_client.get(path).status_code == 200
     assert api_client.get(path).status_code == 429  # counted all along: the fourth in the window
