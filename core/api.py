@@ -21,7 +21,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.caching import cached, counted_lookup
+from core.caching import cached, counted_lookup, counts_with_lookups
 from core.filters import MAX_ID
 from core.pages import Counted
 from core.throttling import FixedWindowThrottle
@@ -168,7 +168,7 @@ class KeptAnswers:
         return None
 
     def check_throttles(self, request):
-        kept = self.kept_answer()
+        kept = self.kept_answer() if counts_with_lookups() else None
         key = None if kept is None else answer_key(self, kept[0])
         throttles = self.get_throttles()
         if key is not None and all(isinstance(throttle, FixedWindowThrottle) for throttle in throttles):

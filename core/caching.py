@@ -69,11 +69,16 @@ def lookup(name: str, scopes: Iterable[str] = ()) -> tuple[str, Any]:
     return at, _value_at(kept, at)
 
 
+def counts_with_lookups() -> bool:
+    """Whether `counted_lookup` can count and look up in one round trip (the caches are one Redis)."""
+    return _one_store("counters") and hasattr(cache, "incr_and_get_many")
+
+
 def counted_lookup(counter_keys: list[str], name: str, scopes: Iterable[str]) -> tuple[list, str, Any] | None:
     """`counters.incr()` of each of `counter_keys` and `lookup(name, scopes)` in one round trip: (the counts, as
     `incr()` gives them or None for a counter not there, then what `lookup()` gives). None where the caches cannot
     do both at once (they are not one Redis, core.cache_backends.RedisCache): count and look up apart."""
-    if not (_one_store("counters") and hasattr(cache, "incr_and_get_many")):
+    if not counts_with_lookups():
         return None
     keys = _scope_keys(scopes)
     counts, found = cache.incr_and_get_many(counter_keys, [*keys, name])
