@@ -67,7 +67,7 @@ class UserLanguageMiddleware:
         try:
             language = getattr(request.user, "language", "")  # AnonymousUser has none
         except DatabaseError:
-            language = ""  # the view meets the error again, where DatabaseUnavailableMiddleware answers 503
+            language = ""  # the view meets the error again, where DatabaseErrorMiddleware answers 503
         if language in self.languages:
             translation.activate(language)
             request.LANGUAGE_CODE = language
@@ -114,7 +114,7 @@ class PasswordChangeRequiredMiddleware:
         try:
             flagged = getattr(request.user, "must_change_password", False)  # AnonymousUser has none
         except DatabaseError:
-            return None  # the view meets the error again, where DatabaseUnavailableMiddleware answers 503
+            return None  # the view meets the error again, where DatabaseErrorMiddleware answers 503
         path = request.path_info
         if not flagged or request.resolver_match.view_name in self.ALLOWED_VIEWS or path == "/favicon.ico":
             return None

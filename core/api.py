@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError
 from django.http import Http404, HttpResponse, HttpResponseBase
-from django.utils.translation import gettext, gettext_noop, ngettext
+from django.utils.translation import gettext, ngettext
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -23,6 +23,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.caching import cached, counted_lookup, counts_with_lookups
 from core.filters import MAX_ID
+from core.middleware import CONCURRENT_CHANGE
 from core.pages import Counted
 from core.throttling import FixedWindowThrottle
 
@@ -156,7 +157,7 @@ class KeptAnswers:
     the same round trip that looks its answer up.
 
     A hit is then one round trip to Redis instead of two (count, then look up): the largest part of a hit's cost
-    after Django's and DRF's own (measured: bench/README.md). Where the caches are not one Redis (the file cache),
+    after Django's and DRF's own (README, Performance). Where the caches are not one Redis (the file cache),
     or the answer is not kept, the throttles count as DRF's `check_throttles` does. Either way every request is
     counted before the view runs, and one over the limit is refused with 429.
     """
@@ -258,9 +259,6 @@ def _canonical_number(text: str, maximum: int | None) -> bool:
     if not (text.isascii() and text.isdigit() and len(text) <= 18 and text == str(int(text))):
         return False
     return 0 < int(text) <= (maximum or int(text))
-
-
-CONCURRENT_CHANGE = gettext_noop("This conflicts with a change made at the same time. Reload and try again.")
 
 
 def exception_handler(exc, context):

@@ -6,11 +6,13 @@ import sys
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import BadRequest
-from django.db import InterfaceError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils.translation import gettext_lazy
+from django.utils import translation
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.views import defaults
 from rest_framework.settings import api_settings
 
@@ -37,7 +39,10 @@ class RejectNullCharactersMiddleware:
 
     def __call__(self, request):
         if self._carries_nul(request):
-            return bad_request_response(request, NUL_DETAIL)
+            # Answered before LocaleMiddleware: in the language the request asks for, not in whichever one
+            # this thread's previous request left active.
+            with translation.override(translation.get_language_from_request(request)):
+                return bad_request_response(request, NUL_DETAIL)
         return self.get_response(request)
 
     @staticmethod
@@ -71,12 +76,17 @@ def bad_request_response(request: HttpRequest, message) -> HttpResponse:
     return defaults.bad_request(request, BadRequest(message))
 
 
-class DatabaseUnavailableMiddleware:
-    """Turn a database outage raised by a view (`is_outage`) into 503: JSON under /api/, a page elsewhere.
+class DatabaseErrorMiddleware:
+    """Database errors a view raises: an outage (`is_outage`) is a 503, JSON under /api/ and a page elsewhere; a
+    write that lost a race at a database constraint (IntegrityError) is a 409 page.
 
-    DRF views re-raise such errors (core.api.exception_handler leaves them alone), so they arrive here too.
-    Django's connection handling (CONN_HEALTH_CHECKS) drops the broken connection at the end of the request,
-    so the next request reconnects by itself once the database is back.
+    DRF views re-raise outages (core.api.exception_handler leaves them alone), so they arrive here too; their
+    IntegrityErrors are answered 409 by that handler already. A page's IntegrityError comes after validation
+    passed: another request changed the same rows in between (the person posting was deleted meanwhile, a name
+    taken by a concurrent registration). The services write atomically, so nothing was half written: the 409
+    says so and asks for a reload, instead of a 500. Django's connection handling (CONN_HEALTH_CHECKS) drops a
+    broken connection at the end of the request, so the next request reconnects by itself once the database is
+    back.
     """
 
     def __init__(self, get_response):
@@ -86,6 +96,14 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, IntegrityError):
+            logger.warning(
+                "A write lost a race at a constraint, answered 409: %s %s (%s)",
+                request.method,
+                request.path,
+                str(exception).strip().replace("\n", " "),
+            )
+            return concurrent_change_response(request)
         if not is_outage(exception):
             return None
         logger.error(
@@ -142,6 +160,16 @@ def is_outage(exception) -> bool:
         return str(cause).lower().startswith(SQLITE_OUTAGE_MESSAGES)
     code = cause.args[0] if cause.args and isinstance(cause.args[0], int) else None
     return code is None or code in MYSQL_OUTAGE_ERRORS
+
+
+CONCURRENT_CHANGE = gettext_noop("This conflicts with a change made at the same time. Reload and try again.")
+
+
+def concurrent_change_response(request: HttpRequest) -> HttpResponse:
+    """409: {"detail": …} under /api/, the 409 page elsewhere."""
+    if request.path_info.startswith("/api/"):
+        return JsonResponse({"detail": gettext(CONCURRENT_CHANGE)}, status=409)
+    return render(request, "409.html", {"detail": gettext(CONCURRENT_CHANGE)}, status=409)
 
 
 def database_unavailable_response(request: HttpRequest) -> HttpResponse:

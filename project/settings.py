@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response, the early answers included
     "core.middleware.RejectNullCharactersMiddleware",  # before anything reads the session, the user or the URL
-    "core.middleware.DatabaseUnavailableMiddleware",  # outermost process_exception: the last resort
+    "core.middleware.DatabaseErrorMiddleware",  # outermost process_exception: the last resort
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",  # the language: cookie, then Accept-Language, then English

@@ -91,3 +91,13 @@ def test_a_multipart_body_without_a_boundary_is_a_4xx_and_no_traceback(caplog):
     api = client.generic("POST", "/api/auth/token/", b"x", content_type="multipart/form-data")
     assert api.status_code == 415  # the API takes JSON only
     assert not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.django_db
+def test_a_nul_is_refused_in_the_language_the_request_asks_for(client):
+    """The refusal comes before LocaleMiddleware: it must not speak the language of the thread's last request."""
+    assert client.get("/api/posts/", HTTP_ACCEPT_LANGUAGE="hi").status_code == 200  # leaves Hindi active
+    english = client.get("/api/posts/", {"search": "a\x00b"})
+    assert english.json() == {"non_field_errors": ["Null characters are not allowed."]}
+    hindi = client.get("/api/posts/", {"search": "a\x00b"}, HTTP_ACCEPT_LANGUAGE="hi")
+    assert hindi.json() == {"non_field_errors": ["नल (NUL) अक्षर मान्य नहीं हैं।"]}

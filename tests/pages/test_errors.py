@@ -1,4 +1,4 @@
-"""Templated 400, 403, 404 and 500 pages."""
+"""Templated 400, 403, 404, 409 and 500 pages."""
 
 import pytest
 from django.template.loader import render_to_string
@@ -77,3 +77,35 @@ def test_the_landing_page_title_is_the_sites_name_once(client):
     html = client.get("/").content.decode()
     assert "<title>Microblog</title>" in html
     assert "<title>Explore · Microblog</title>" in client.get("/explore/").content.decode()
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as served: the foreign key is checked when the post commits
+@override_settings(DEBUG=False)
+def test_a_person_deleted_while_posting_gets_the_409_page_not_a_500(client, caplog):
+    """The form was valid, then the person was deleted (by an admin, say) before their post was written: the
+    post's foreign key refuses it. The page says what happened (409), and nothing is written."""
+    from django.db import connection
+
+    from accounts.models import User
+    from posts.models import Post
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    client.force_login(user)
+    deleted = []
+
+    def delete_the_author_first(execute, sql, params, many, context):
+        if not deleted and sql.lstrip().upper().startswith("INSERT") and "posts_post" in sql:
+            deleted.append(User.objects.filter(pk=user.pk).delete())
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(delete_the_author_first):
+        response = client.post("/", {"body": "hello"})
+    assert deleted
+    assert response.status_code == 409
+    assert "409.html" in [t.name for t in response.templates]
+    assert "This conflicts with a change made at the same time. Reload and try again." in text(response)
+    assert not Post.objects.exists()
+    (record,) = [r for r in caplog.records if r.name == "core.middleware"]
+    assert record.levelname == "WARNING"
+    assert record.getMessage().startswith("A write lost a race at a constraint, answered 409: POST /")

@@ -1,4 +1,4 @@
-"""core.middleware.DatabaseUnavailableMiddleware: the database down is a 503 with Retry-After, not a 500.
+"""core.middleware.DatabaseErrorMiddleware: the database down is a 503 with Retry-After, not a 500.
 
 These run in the normal suite (no server, no PostgreSQL). None of them may touch the database: pytest-django
 refuses any query here, so a 503 page or API answer that needed one would fail the test.
