@@ -10,6 +10,7 @@ import time
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.core.cache import cache as shared
 
 from accounts.authentication import person_row
 from core.caching import counters as cache
@@ -29,13 +30,13 @@ def signin_blocked(request, username: str) -> bool:
 def signin_failed(request, username: str) -> None:
     """Count one failure; the count expires SIGNIN_FAILURE_WINDOW seconds after the first one.
 
-    The first failure's time is kept beside the count, and every count is given what is left of the
-    window: some caches' `incr()` (Django's file and database caches) store the new count with their
-    default timeout, which would make the lockout last as long as that instead.
+    The first failure's time is kept in the shared cache (the counters cache keeps counts only), and every
+    count is given what is left of the window: some caches' `incr()` (Django's file and database caches)
+    store the new count with their default timeout, which would make the lockout last as long as that instead.
     """
     key, window, now = _key(request, username), settings.SIGNIN_FAILURE_WINDOW, time.time()
-    cache.add(f"{key}:since", now, timeout=window)
-    left = max(1, math.ceil(cache.get(f"{key}:since", now) + window - now))
+    shared.add(f"{key}:since", now, timeout=window)
+    left = max(1, math.ceil(shared.get(f"{key}:since", now) + window - now))
     if cache.add(key, 1, timeout=left):
         return
     try:
@@ -48,7 +49,8 @@ def signin_failed(request, username: str) -> None:
 
 def signin_succeeded(request, username: str) -> None:
     key = _key(request, username)
-    cache.delete_many([key, f"{key}:since"])
+    cache.delete(key)
+    shared.delete(f"{key}:since")
 
 
 class GuardedModelBackend(ModelBackend):

@@ -12,12 +12,16 @@ carry their window in their key (core.throttling), so the TIMEOUT only has to ou
 (settings: one day), and the sign-in lockout sets its count's expiry itself (accounts.signin_guard).
 """
 
+import hashlib
 import os
 import re
-from contextlib import contextmanager
+import struct
+import tempfile
+import time
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 from django.core.cache.backends.filebased import FileBasedCache as DjangoFileBasedCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient, RedisSerializer
@@ -54,6 +58,167 @@ class FileBasedCache(DjangoFileBasedCache):
     def incr(self, key, delta=1, version=None):
         with self.counter_lock():
             return super().incr(key, delta, version)
+
+
+class FileCounters(BaseCache):
+    """The embedded default's "counters" cache (throttles, sign-in lockout): counts, exact across the processes
+    that share the folder, each `incr()` one append to one file, with no lock and no rename.
+
+    Django's file cache writes a new file and renames it over the old one, after listing the folder to decide
+    whether to cull it, on every `incr()`: 160 µs here (FileBasedCache, locked), a fifth of an API cache hit,
+    which every throttled request pays. Here a counter is a file of an 8-byte header (its expiry time) and
+    one byte per unit counted. `incr()` appends its bytes with O_APPEND, which the kernel makes atomic between
+    processes, and the file's offset just after that write is the new count: exact with any number of
+    workers (4 µs here). `add()`, `set()`, `touch()` and `delete()` (a window's first request, a lockout's
+    start) take the folder's exclusive lock, as FileBasedCache's counters do.
+
+    Values are counts: whole numbers from 0 to MAX_COUNT (anything else is a TypeError), and they only go up
+    (`decr()` is refused). A counter written over (`set()`) or made again after it expired, while another
+    process was counting in it, may lose that one count: the throttles' counters are never made again (each
+    window has its own key), the sign-in lockout's only once its window has passed.
+    """
+
+    SUFFIX = ".count"
+    HEADER = struct.Struct("<d")  # the expiry, as time.time(); infinity for none
+    MAX_COUNT = 1_000_000  # a count is that many bytes
+
+    def __init__(self, dir, params):
+        super().__init__(params)
+        self.folder = os.path.abspath(dir)
+        private_folder(Path(self.folder))
+        self.lock_path = os.path.join(self.folder, LOCK_FILE)
+        self.max_entries = int(params.get("OPTIONS", {}).get("MAX_ENTRIES", 300))
+
+    def get(self, key, default=None, version=None):
+        count = self._count_at(self._path(key, version))
+        return default if count is None else count
+
+    def incr(self, key, delta=1, version=None):
+        if type(delta) is not int or delta < 0:
+            raise NotImplementedError("FileCounters only count up.")
+        try:
+            fd = os.open(self._path(key, version), os.O_RDWR | os.O_APPEND)
+        except FileNotFoundError:
+            raise ValueError(f"Key '{key}' not found.") from None
+        try:
+            if self._count(fd) is None:
+                raise ValueError(f"Key '{key}' not found.")
+            os.write(fd, bytes(delta))
+            return os.lseek(fd, 0, os.SEEK_CUR) - self.HEADER.size
+        finally:
+            os.close(fd)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        path, content = self._path(key, version), self._content(value, timeout)
+        with self._lock():
+            if self._count_at(path) is not None:
+                return False
+            self._cull()
+            self._write(path, content)
+            return True
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        path, content = self._path(key, version), self._content(value, timeout)
+        with self._lock():
+            self._cull()
+            self._write(path, content)
+
+    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
+        with self._lock():
+            try:
+                fd = os.open(self._path(key, version), os.O_RDWR)  # no O_APPEND: Linux's pwrite() would append
+            except FileNotFoundError:
+                return False
+            try:
+                if self._count(fd) is None:
+                    return False
+                os.pwrite(fd, self._header(timeout), 0)
+                return True
+            finally:
+                os.close(fd)
+
+    def delete(self, key, version=None):
+        with self._lock():
+            try:
+                os.remove(self._path(key, version))
+            except FileNotFoundError:
+                return False
+            return True
+
+    def has_key(self, key, version=None):
+        return self._count_at(self._path(key, version)) is not None
+
+    def clear(self):
+        with self._lock():
+            for name in os.listdir(self.folder):
+                if name.endswith((self.SUFFIX, ".tmp")):
+                    _remove(os.path.join(self.folder, name))
+
+    def _path(self, key, version=None) -> str:
+        key = self.make_and_validate_key(key, version=version)
+        return os.path.join(self.folder, hashlib.md5(key.encode(), usedforsecurity=False).hexdigest() + self.SUFFIX)
+
+    def _header(self, timeout) -> bytes:
+        expiry = self.get_backend_timeout(timeout)
+        return self.HEADER.pack(float("inf") if expiry is None else expiry)
+
+    def _content(self, value, timeout) -> bytes:
+        if type(value) is not int or not 0 <= value <= self.MAX_COUNT:
+            raise TypeError(f"FileCounters keeps counts (whole numbers from 0 to {self.MAX_COUNT}), not {value!r}.")
+        return self._header(timeout) + bytes(value)
+
+    def _count(self, fd) -> int | None:
+        """The count of the open counter `fd`, or None once it has expired."""
+        header = os.pread(fd, self.HEADER.size, 0)
+        if len(header) < self.HEADER.size or self.HEADER.unpack(header)[0] <= time.time():
+            return None
+        return os.fstat(fd).st_size - self.HEADER.size
+
+    def _count_at(self, path: str) -> int | None:
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            return self._count(fd)
+        finally:
+            os.close(fd)
+
+    def _write(self, path: str, content: bytes) -> None:
+        """Replace the counter at `path` with `content` whole: readers see the old file or the new one."""
+        fd, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        try:
+            os.write(fd, content)
+        finally:
+            os.close(fd)
+        os.replace(temporary, path)
+
+    def _cull(self) -> None:
+        """Before a counter is made: with max_entries counters or more, remove the expired ones, then (if that is
+        not enough) a third of the rest, as Django's file cache culls."""
+        names = [name for name in os.listdir(self.folder) if name.endswith(self.SUFFIX)]
+        if len(names) < self.max_entries:
+            return
+        live = [name for name in names if self._count_at(os.path.join(self.folder, name)) is not None]
+        for name in set(names) - set(live):
+            _remove(os.path.join(self.folder, name))
+        if len(live) >= self.max_entries:
+            for name in live[: len(live) // 3]:
+                _remove(os.path.join(self.folder, name))
+
+    @contextmanager
+    def _lock(self):
+        with open(self.lock_path, "ab") as lock_file:
+            locks.lock(lock_file, locks.LOCK_EX)
+            try:
+                yield
+            finally:
+                locks.unlock(lock_file)
+
+
+def _remove(path: str) -> None:
+    with suppress(FileNotFoundError):
+        os.remove(path)
 
 
 def private_folder(path: Path) -> None:

@@ -250,7 +250,13 @@ else:
         # sign-in counters (written by every API request; the throttles delete each window's counter when
         # they open the next, so the folder holds one per client and rate, not one per window).
         "state": {**_file_cache, "LOCATION": str(CACHE_DIR / "state"), "OPTIONS": {"MAX_ENTRIES": 3_000}},
-        "counters": {**_file_cache, "LOCATION": str(CACHE_DIR / "counters"), "OPTIONS": {"MAX_ENTRIES": 3_000}},
+        # The counters count by appending to a file each (core.cache_backends.FileCounters): no lock, no rename.
+        "counters": {
+            "BACKEND": "core.cache_backends.FileCounters",
+            "LOCATION": str(CACHE_DIR / "counters"),
+            "TIMEOUT": 24 * 60 * 60,
+            "OPTIONS": {"MAX_ENTRIES": 3_000},
+        },
     }
 # Sessions in the cache, written through to the database (a cache hit reads no row; a lost cache loses none).
 SESSION_ENGINE = env.str("SESSION_ENGINE", default="django.contrib.sessions.backends.cached_db")

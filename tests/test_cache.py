@@ -3,6 +3,7 @@ processes, and versioned reads are computed again after every write that changes
 
 import json
 import multiprocessing
+import time
 
 import pytest
 from django.core.cache import caches
@@ -13,7 +14,7 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from core import caching
-from core.cache_backends import FileBasedCache, RedisCache
+from core.cache_backends import FileBasedCache, FileCounters, RedisCache
 from tests.conftest import REDIS_CACHE_URL
 from tests.test_settings import PRODUCTION, _manage
 
@@ -74,6 +75,86 @@ def test_the_file_cache_counter_lock_is_not_a_cache_entry(tmp_path):
     files.clear()
     assert (folder / "counters.lock").exists()
     assert files.get("a") is None
+
+
+# --- core.cache_backends.FileCounters (the embedded default's "counters" cache) --------------------------
+
+
+def test_the_file_counters_count_every_increment_of_every_process(tmp_path):
+    assert _count_in_processes(FileCounters, tmp_path) == PROCESSES * INCREMENTS
+
+
+@pytest.fixture
+def counters(tmp_path):
+    return FileCounters(str(tmp_path / "counters"), {"TIMEOUT": 60})
+
+
+def test_the_file_counters_answer_as_djangos_cache_api_does(counters):
+    assert counters.get("hits") is None and counters.get("hits", 0) == 0 and not counters.has_key("hits")
+    with pytest.raises(ValueError, match="not found"):
+        counters.incr("hits")  # a missing counter is not made, as with every Django cache
+    assert counters.add("hits", 1) is True
+    assert counters.add("hits", 5) is False  # there already
+    assert [counters.incr("hits"), counters.incr("hits", 3), counters.get("hits")] == [2, 5, 5]
+    counters.set("hits", 7)
+    assert counters.get("hits") == 7 and counters.has_key("hits")
+    assert counters.delete("hits") is True and counters.delete("hits") is False
+    counters.set_many({"a": 1, "b": 2})
+    assert counters.get_many(["a", "b", "c"]) == {"a": 1, "b": 2}
+    counters.clear()
+    assert counters.get_many(["a", "b"]) == {}
+
+
+def test_a_file_counter_counts_in_place_and_keeps_its_expiry(counters, tmp_path):
+    """incr() appends to the counter's own file (no new file renamed over it) and leaves its expiry as add() set it
+    (Django's file cache gives the new count its default timeout)."""
+    counters.add("hits", 1, timeout=2)
+    (path,) = (tmp_path / "counters").glob("*.count")
+    inode = path.stat().st_ino
+    for _ in range(3):
+        counters.incr("hits")
+    assert path.stat().st_ino == inode
+    assert counters.get("hits") == 4
+    time.sleep(2.1)
+    assert counters.get("hits") is None
+    with pytest.raises(ValueError, match="not found"):
+        counters.incr("hits")  # an expired counter is not counted in
+    assert counters.add("hits", 1) is True  # …and it can be made again
+    assert counters.touch("hits", timeout=0) is True
+    assert counters.get("hits") is None
+
+
+@pytest.mark.parametrize("value", [-1, 1.5, "1", True, None, FileCounters.MAX_COUNT + 1])
+def test_file_counters_keep_counts_only(counters, value):
+    with pytest.raises(TypeError, match="keeps counts"):
+        counters.set("x", value)
+    assert counters.get("x") is None
+
+
+def test_file_counters_only_count_up(counters):
+    counters.add("hits", 3)
+    with pytest.raises(NotImplementedError):
+        counters.decr("hits")
+    assert counters.get("hits") == 3
+
+
+def test_making_a_counter_in_a_full_folder_removes_the_expired_ones_first(tmp_path):
+    counters = FileCounters(str(tmp_path / "counters"), {"OPTIONS": {"MAX_ENTRIES": 4}})
+    counters.add("old-1", 1, timeout=1)
+    counters.add("old-2", 1, timeout=1)
+    counters.add("live-1", 1, timeout=60)
+    counters.add("live-2", 1, timeout=60)
+    time.sleep(1.1)
+    counters.add("new", 1)
+    assert counters.get_many(["old-1", "old-2", "live-1", "live-2", "new"]) == {"live-1": 1, "live-2": 1, "new": 1}
+    assert len(list((tmp_path / "counters").glob("*.count"))) == 3
+
+
+def test_the_file_counters_lock_is_not_a_counter(counters, tmp_path):
+    counters.add("a", 1)
+    counters.clear()
+    assert (tmp_path / "counters" / "counters.lock").exists()
+    assert counters.get("a") is None
 
 
 # --- core.caching ------------------------------------------------------------------------------------
