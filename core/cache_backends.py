@@ -44,12 +44,8 @@ class FileBasedCache(DjangoFileBasedCache):
     def counter_lock(self):
         """An exclusive lock shared by every process that uses this folder."""
         os.makedirs(os.path.dirname(self.lock_path), mode=0o700, exist_ok=True)
-        with open(self.lock_path, "ab") as lock_file:
-            locks.lock(lock_file, locks.LOCK_EX)
-            try:
-                yield
-            finally:
-                locks.unlock(lock_file)
+        with exclusive_lock(self.lock_path):
+            yield
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         with self.counter_lock():
@@ -206,14 +202,19 @@ class FileCounters(BaseCache):
             for name in live[: len(live) // 3]:
                 _remove(os.path.join(self.folder, name))
 
-    @contextmanager
     def _lock(self):
-        with open(self.lock_path, "ab") as lock_file:
-            locks.lock(lock_file, locks.LOCK_EX)
-            try:
-                yield
-            finally:
-                locks.unlock(lock_file)
+        return exclusive_lock(self.lock_path)
+
+
+@contextmanager
+def exclusive_lock(path: str):
+    """An exclusive lock on the file at `path` (made if missing), held by one process of those that share it."""
+    with open(path, "ab") as lock_file:
+        locks.lock(lock_file, locks.LOCK_EX)
+        try:
+            yield
+        finally:
+            locks.unlock(lock_file)
 
 
 def _remove(path: str) -> None:
