@@ -99,6 +99,8 @@ class FileCounters(BaseCache):
         try:
             if self._count(fd) is None:
                 raise ValueError(f"Key '{key}' not found.")
+            if not delta:  # nothing written: the offset would not be at the end
+                return os.fstat(fd).st_size - self.HEADER.size
             os.write(fd, bytes(delta))
             return os.lseek(fd, 0, os.SEEK_CUR) - self.HEADER.size
         finally:

@@ -95,7 +95,7 @@ def test_the_file_counters_answer_as_djangos_cache_api_does(counters):
         counters.incr("hits")  # a missing counter is not made, as with every Django cache
     assert counters.add("hits", 1) is True
     assert counters.add("hits", 5) is False  # there already
-    assert [counters.incr("hits"), counters.incr("hits", 3), counters.get("hits")] == [2, 5, 5]
+    assert [counters.incr("hits"), counters.incr("hits", 3), counters.incr("hits", 0)] == [2, 5, 5]
     counters.set("hits", 7)
     assert counters.get("hits") == 7 and counters.has_key("hits")
     assert counters.delete("hits") is True and counters.delete("hits") is False
