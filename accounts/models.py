@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from core.history import ChangeHistory
+from core.history import ChangeHistory, LoadedValues
 
 mobile_validator = RegexValidator(
     regex=r"^\+?[0-9][0-9 -]{5,18}[0-9]$",
@@ -16,7 +16,7 @@ mobile_validator = RegexValidator(
 )
 
 
-class User(AbstractUser):
+class User(LoadedValues, AbstractUser):
     """A person of the organization; `is_active=False` is the source project's "inactive" flag.
 
     Roles are Django groups. Username and email are unique in any letter case.

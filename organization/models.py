@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from core.history import ChangeHistory
+from core.history import ChangeHistory, LoadedValues
 
 # model name → the message for a name that is taken, in any letter case (whole sentences, for translators)
 NAME_TAKEN = {
@@ -30,7 +30,7 @@ def unique_name_in_any_case(model_name: str) -> models.UniqueConstraint:
     )
 
 
-class Cadre(models.Model):
+class Cadre(LoadedValues, models.Model):
     """A service cadre, e.g. Faculty; groups designations."""
 
     name = models.CharField(
@@ -49,7 +49,7 @@ class Cadre(models.Model):
         return self.name
 
 
-class Designation(models.Model):
+class Designation(LoadedValues, models.Model):
     """A post a person holds, e.g. Professor, within a cadre."""
 
     name = models.CharField(
@@ -80,7 +80,7 @@ class DepartmentKind(models.TextChoices):
     DEPARTMENT = "department", _("Department")
 
 
-class Department(models.Model):
+class Department(LoadedValues, models.Model):
     """A department or a center; units belong to it."""
 
     Kind = DepartmentKind
@@ -111,7 +111,7 @@ class Department(models.Model):
         return self.name
 
 
-class Unit(models.Model):
+class Unit(LoadedValues, models.Model):
     """A unit within a department; deleted with its department."""
 
     name = models.CharField(

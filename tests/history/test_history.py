@@ -185,3 +185,63 @@ def test_the_latest_record_of_an_object_is_read_from_its_index_without_a_sort(fa
         cursor.execute("EXPLAIN " + query["sql"])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert f"hist_{obj._meta.model_name}_latest" in plan and "Sort" not in plan, plan
+
+
+def history_reads(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT") and "historical" in q["sql"]]
+
+
+@pytest.mark.parametrize("factory", [UserFactory, DesignationFactory], ids=["person", "designation"])
+def test_a_change_of_what_was_read_is_recorded_without_reading_the_history(factory):
+    """core.history.LoadedValues: the row as read tells a certain change; the latest record is not read."""
+    obj = type(factory()).objects.get()
+    obj.full_name = obj.name = "Changed"
+
+    with CaptureQueriesContext(connection) as captured:
+        obj.save()
+
+    assert history_reads(captured) == []
+    assert obj.history.count() == 2 and obj.history.first().history_type == "~"
+
+
+def test_saving_the_values_as_read_reads_the_latest_record_and_records_nothing():
+    person = User.objects.get(pk=UserFactory(about_me="Same").pk)
+
+    with CaptureQueriesContext(connection) as captured:
+        person.save()
+
+    assert len(history_reads(captured)) == 1
+    assert person.history.count() == 1
+
+
+def test_a_second_save_of_the_same_change_records_nothing():
+    """After a save, the instance's values are what the row holds: saving them again is no change."""
+    person = User.objects.get(pk=UserFactory(about_me="One").pk)
+    person.about_me = "Two"
+    person.save(update_fields=["about_me"])
+    person.save()
+    person.about_me = "One"
+    person.save()
+
+    assert [record.about_me for record in person.history.all()] == ["One", "Two", "One"]
+
+
+def test_a_refreshed_instance_compares_with_the_row_as_refreshed():
+    person = User.objects.get(pk=UserFactory(about_me="Before").pk)
+    User.objects.filter(pk=person.pk).update(about_me="Meanwhile")  # no signal, no history
+    person.refresh_from_db()
+
+    person.save()  # the values the row has: compared with the latest record, which says "Before"
+
+    assert [record.about_me for record in person.history.all()] == ["Meanwhile", "Before"]
+
+
+def test_a_person_without_history_gets_a_record_at_their_first_save():
+    call_command("seed_db", users=3, posts_per_user=0, verbosity=0)  # bulk writes: no history
+    recorded = User.history.values("id")
+    person = User.objects.exclude(pk__in=recorded).first()
+    assert person.history.count() == 0
+
+    person.save()
+
+    assert person.history.count() == 1
