@@ -93,17 +93,18 @@ def user_api_list() -> QuerySet[User]:
     return user_list().only(*USER_API_FIELDS)
 
 
-def user_profile(*, username: str, viewer: User | None = None) -> User:
+def user_profile(*, username: str, viewer: User | None = None, id_hint: int | None = None) -> User:
     """One person with counts and, for a signed-in viewer, `is_followed` (whether the viewer follows them).
 
     Raises User.DoesNotExist for an unknown username. Read from the shared cache (core.caching) when it
     can be: the person under their own scope and the organization's, the viewer's follows under theirs.
     Which id a username has is kept as a hint only, checked against the person it finds (a renamed
     person, or a new person with an old name, is looked up again). Without the hint: one query, whose
-    person is not kept (it was read before any version: core.caching would have to trust it).
+    person is not kept (it was read before any version: core.caching would have to trust it). `id_hint`: that
+    hint, when the caller has read it already (`user_id_hint`).
     """
     signed_in = viewer is not None and viewer.is_authenticated
-    hint = user_id_hint(username)
+    hint = user_id_hint(username) if id_hint is None else id_hint
     person = _cached_person(hint) if hint is not None else None
     if person is not None and person.username == username:
         if signed_in:

@@ -34,9 +34,9 @@ def avatar(request, pk: int):
     return HttpResponse(identicon_svg(f"user:{pk}"), content_type="image/svg+xml")
 
 
-def _profile_or_404(request, username: str) -> User:
+def _profile_or_404(request, username: str, id_hint: int | None = None) -> User:
     try:
-        return selectors.user_profile(username=username, viewer=request.user)
+        return selectors.user_profile(username=username, viewer=request.user, id_hint=id_hint)
     except User.DoesNotExist:
         raise Http404(_("No such person.")) from None
 
@@ -44,7 +44,7 @@ def _profile_or_404(request, username: str) -> User:
 @require_safe
 def profile(request, username: str):
     def render_profile():
-        person = _profile_or_404(request, username)
+        person = _profile_or_404(request, username, id_hint=person_id)
         page = paginate(request, posts_by_author(author=person), count=person.post_count)
         cards_key = KeptList(f"posts-by:{person.pk}", versions(person_scope(person.pk)))  # posts and username
         return render(request, "accounts/profile.html", {"person": person, "page": page, "cards_key": cards_key})

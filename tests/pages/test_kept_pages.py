@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from accounts import selectors
 from accounts.models import Follow
 from tests.factories import FollowFactory, PostFactory, UserFactory
 from tests.pages.helpers import count_queries, sign_in, text
@@ -148,3 +149,17 @@ def test_an_edit_that_keeps_the_viewers_name_keeps_their_pages(signed_in, people
         html = text(browser.get(url))
     assert 'href="/user/viewer/">' in html
     assert [q["sql"] for q in queries if "posts_post" in q["sql"]] == []  # served kept: no page was read
+
+
+def test_a_profile_read_again_looks_up_the_names_id_once(client, people, monkeypatch):
+    """The view's key and the person's read both start from the id the name last had: read once, not twice."""
+    _, other = people
+    url = f"/user/{other.username}/"
+    assert client.get(url).status_code == 200  # the first visit notes the name's id
+    other.about_me = "Changed"  # the person's scope moves on: the next visit renders again
+    other.save()
+    reads = []
+    monkeypatch.setattr(selectors, "user_id_hint", lambda username: reads.append(username) or other.pk)
+
+    assert "Changed" in text(client.get(url))
+    assert reads == [other.username]
