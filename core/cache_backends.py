@@ -257,9 +257,18 @@ class RedisCache(DjangoRedisCache):
     are read with the serializer Django's client uses (OPTIONS "serializer", default `RedisSerializer`).
     """
 
-    INCR_EXISTING = (
-        "if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCRBY', KEYS[1], ARGV[1]) end return false"
-    )
+    # Adds ARGV[2] to each of the first ARGV[1] keys that is there (false for one that is not: incr()'s
+    # ValueError), then MGET of the other keys.
+    INCR_AND_GET_MANY = """
+    local counted, delta = tonumber(ARGV[1]), ARGV[2]
+    local counts = {}
+    for i = 1, counted do
+        counts[i] = redis.call('EXISTS', KEYS[i]) == 1 and redis.call('INCRBY', KEYS[i], delta)
+    end
+    local values = {}
+    if #KEYS > counted then values = redis.call('MGET', unpack(KEYS, counted + 1)) end
+    return {counts, values}
+    """
 
     def __init__(self, server, params):
         super().__init__(server, params)
@@ -272,22 +281,10 @@ class RedisCache(DjangoRedisCache):
 
     def incr(self, key, delta=1, version=None):
         key = self.make_and_validate_key(key, version=version)
-        value = self.counting.get_client(key, write=True).eval(self.INCR_EXISTING, 1, key, delta)
+        (value,), _ = self._incr_and_get([key], [], delta)
         if value is None:
             raise ValueError(f"Key '{key}' not found.")
         return value
-
-    # incr() of each of the first ARGV[1] keys (false for one not there, as INCR_EXISTING), then MGET of the rest.
-    INCR_AND_GET_MANY = """
-    local counted = tonumber(ARGV[1])
-    local counts = {}
-    for i = 1, counted do
-        counts[i] = redis.call('EXISTS', KEYS[i]) == 1 and redis.call('INCRBY', KEYS[i], 1)
-    end
-    local values = {}
-    if #KEYS > counted then values = redis.call('MGET', unpack(KEYS, counted + 1)) end
-    return {counts, values}
-    """
 
     def incr_and_get_many(self, counter_keys: list[str], keys: list[str]) -> tuple[list[int | None], dict]:
         """`incr()` of each of `counter_keys` and `get_many(keys)` in one command, one round trip.
@@ -297,7 +294,11 @@ class RedisCache(DjangoRedisCache):
         """
         counters = [self.make_and_validate_key(key) for key in counter_keys]
         names = {self.make_and_validate_key(key): key for key in keys}
-        script, all_keys = self.INCR_AND_GET_MANY, [*counters, *names]
-        counts, values = self.counting.get_client(write=True).eval(script, len(all_keys), *all_keys, len(counters))
+        counts, values = self._incr_and_get(counters, list(names), 1)
         pairs = zip(names.values(), values, strict=True)
         return counts, {name: self.serializer.loads(value) for name, value in pairs if value is not None}
+
+    def _incr_and_get(self, counters: list[str], keys: list[str], delta: int) -> tuple[list, list]:
+        """The script on made keys: (counts, raw values)."""
+        client = self.counting.get_client(write=True)
+        return client.eval(self.INCR_AND_GET_MANY, len(counters) + len(keys), *counters, *keys, len(counters), delta)
