@@ -1,6 +1,9 @@
 from django.contrib import admin
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR
 
 from core.admin import BoundedSearchAdmin
+from core.pages import Counted
+from posts.counting import post_total
 from posts.models import Message, Post, PostExport
 
 
@@ -14,6 +17,13 @@ class PostAdmin(BoundedSearchAdmin, admin.ModelAdmin):
     date_hierarchy = "timestamp"
     ordering = ("-timestamp",)
     show_full_result_count = False  # COUNT(*) over every post on each page is wasted work
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        """The whole list (a page and an order at most) has as many rows as posts.counting keeps: no COUNT(*)
+        of every post for each page (27 ms at 250,000 posts). Filtered or searched, the rows are counted."""
+        if request.GET.keys() <= {PAGE_VAR, ORDER_VAR}:
+            queryset = Counted(queryset, post_total())
+        return super().get_paginator(request, queryset, per_page, orphans, allow_empty_first_page)
 
 
 @admin.register(Message)

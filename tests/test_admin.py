@@ -256,3 +256,21 @@ def test_follow_changelist_drills_down_by_created_at_year(admin_client):
     assert response.status_code == 200
     assert old not in response.context["cl"].result_list
     assert len(response.context["cl"].result_list) == 1
+
+
+def test_the_whole_post_changelist_is_counted_by_the_post_counter_not_by_count(admin_client):
+    """posts.admin.PostAdmin: every post is not counted again on each page; a search or a filter still is."""
+    posts = [factories.PostFactory(body=body) for body in ("Tea at four", "Tea at five", "Lunch")]
+    url = reverse("admin:posts_post_changelist")
+
+    for params in ({}, {"o": "-3"}, {"p": "1"}):
+        with CaptureQueriesContext(connection) as ctx:
+            response = admin_client.get(url, params)
+        assert response.context["cl"].result_count == 3, params
+        counts = [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"].upper() and "posts_post" in q["sql"]]
+        assert counts == [], params
+
+    assert admin_client.get(url, {"q": "tea"}).context["cl"].result_count == 2
+    year = posts[0].timestamp.year
+    response = admin_client.get(url, {"timestamp__year": year})
+    assert response.context["cl"].result_count == Post.objects.filter(timestamp__year=year).count()
