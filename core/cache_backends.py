@@ -97,10 +97,11 @@ class FileCounters(BaseCache):
         except FileNotFoundError:
             raise ValueError(f"Key '{key}' not found.") from None
         try:
-            if self._count(fd) is None:
+            count = self._count(fd)
+            if count is None:
                 raise ValueError(f"Key '{key}' not found.")
             if not delta:  # nothing written: the offset would not be at the end
-                return os.fstat(fd).st_size - self.HEADER.size
+                return count
             os.write(fd, bytes(delta))
             return os.lseek(fd, 0, os.SEEK_CUR) - self.HEADER.size
         finally:

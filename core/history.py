@@ -67,15 +67,15 @@ class ChangeHistory(HistoricalRecords):
 
     def _tracked_change(self, instance, update_fields) -> bool:
         tracked = self.fields_included(instance)
+        saved = tracked
         if update_fields is not None:
-            tracked = [f for f in tracked if f.name in update_fields or f.attname in update_fields]
-            if not tracked:
+            saved = [f for f in tracked if f.name in update_fields or f.attname in update_fields]
+            if not saved:
                 return False
         loaded = getattr(instance, "loaded_values", {})
-        if any(f.attname in loaded and loaded[f.attname] != getattr(instance, f.attname) for f in tracked):
+        if any(f.attname in loaded and loaded[f.attname] != getattr(instance, f.attname) for f in saved):
             return True
         # The same values as read, or not read (made in memory, or fields deferred): compare with the latest
         # record, which also tells an object saved for the first time since it came in without history.
         latest = getattr(instance, self.manager_name).first()
-        tracked = self.fields_included(instance)
         return latest is None or any(getattr(latest, f.attname) != getattr(instance, f.attname) for f in tracked)

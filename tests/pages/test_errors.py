@@ -1,10 +1,13 @@
 """Templated 400, 403, 404, 409 and 500 pages."""
 
 import pytest
+from django.db import connection
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory, override_settings
 from django.views import defaults
 
+from posts.models import Post
+from tests.factories import UserFactory
 from tests.pages.helpers import text
 
 pytestmark = pytest.mark.django_db
@@ -84,11 +87,6 @@ def test_the_landing_page_title_is_the_sites_name_once(client):
 def test_a_person_deleted_while_posting_gets_the_409_page_not_a_500(client, caplog):
     """The form was valid, then the person was deleted (by an admin, in another request) before their post was
     written: the post's foreign key refuses it. The page says what happened (409), and nothing is written."""
-    from django.db import connection
-
-    from posts.models import Post
-    from tests.factories import UserFactory
-
     user = UserFactory()
     client.force_login(user)
     deleted = []
